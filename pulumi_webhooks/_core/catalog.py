@@ -1,0 +1,17 @@
+"""Topic and event catalogs, and the "did you mean" hint for a name that is not in one."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection
+
+
+def unknown_name_reason(name: str, catalog: Collection[str], *, what: str, where: str) -> str:
+    """The check failure text for ``name`` missing from ``catalog`` (with the closest matches)."""
+    close = difflib.get_close_matches(name, sorted(catalog), n=3, cutoff=0.6)
+    if not close:
+        lowered = {entry.lower(): entry for entry in catalog}
+        if name.lower() in lowered:
+            close = [lowered[name.lower()]]
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown {what} {name!r} for {where}{hint}"

@@ -1,0 +1,50 @@
+"""The total time budget of one provider operation (retries and rate-limit waits included).
+
+The Python provider host ignores Pulumi's customTimeouts and its Cancel is a no-op, so every
+operation bounds itself: the provider opens a scope, and the HTTP client consults it before each try.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import time
+from collections.abc import Iterator
+
+from pulumi_webhooks._core.errors import OperationTimeoutError
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "pulumi_webhooks_deadline", default=None
+)
+
+
+@contextlib.contextmanager
+def deadline_scope(seconds: float) -> Iterator[float]:
+    """Run the block with a deadline ``seconds`` from now (an outer, earlier deadline wins)."""
+    deadline = time.monotonic() + seconds
+    outer = _deadline.get()
+    if outer is not None:
+        deadline = min(deadline, outer)
+    token = _deadline.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _deadline.reset(token)
+
+
+def current_deadline() -> float | None:
+    return _deadline.get()
+
+
+def remaining(what: str) -> float | None:
+    """Seconds left in the current scope; raises when none are left."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise OperationTimeoutError(
+            f"{what} ran out of time (pulumi-webhooks:operationTimeout / "
+            "PULUMI_WEBHOOKS_OPERATION_TIMEOUT); the platform kept failing or throttling"
+        )
+    return left

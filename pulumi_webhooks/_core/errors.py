@@ -1,0 +1,148 @@
+"""The one error tree every platform raises into.
+
+Each error carries what a user needs to act on it: the platform, the operation, the HTTP status, the
+platform's own code and message, and its request id. Messages are built once, here, and pass through
+the redactor so that a token that slipped into a platform's answer never reaches the user.
+"""
+
+from __future__ import annotations
+
+from pulumi_webhooks._core.redact import redact
+
+
+class WebhookError(Exception):
+    """Base of every error raised by pulumi-webhooks."""
+
+    def __init__(self, message: str) -> None:
+        self.message = redact(message)
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ConfigurationError(WebhookError):
+    """A setting is missing or malformed (stack config, environment or resource input)."""
+
+
+class InputValidationError(WebhookError):
+    """A resource input fails the platform's rules; raised before any call is made."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class OperationTimeoutError(WebhookError):
+    """The operation's total deadline (retries included) ran out."""
+
+
+class ApiError(WebhookError):
+    """A platform answered with an error, or could not be reached."""
+
+    def __init__(
+        self,
+        *,
+        platform: str,
+        operation: str,
+        status: int | None = None,
+        code: str | None = None,
+        detail: str | None = None,
+        request_id: str | None = None,
+        hint: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.platform = platform
+        self.operation = operation
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.request_id = request_id
+        self.retry_after = retry_after
+        # Set by the HTTP client: True when a write may have reached the platform although no answer
+        # arrived (lost response, 5xx); the provider must look before it writes again.
+        self.may_have_committed = False
+        self.hint = hint
+        self.attempts = 1
+        self.elapsed: float | None = None
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [f"{self.platform} {self.operation} failed"]
+        facts = []
+        if self.status is not None:
+            facts.append(f"HTTP {self.status}")
+        if self.code:
+            facts.append(f"code {self.code}")
+        if self.request_id:
+            facts.append(f"request id {self.request_id}")
+        if self.attempts > 1:
+            facts.append(f"gave up after {self.attempts} attempts in {self.elapsed or 0:.1f} s")
+        if facts:
+            parts.append(f" ({', '.join(facts)})")
+        if self.detail:
+            parts.append(f": {self.detail}")
+        if self.hint:
+            parts.append(f". {self.hint}")
+        return "".join(parts)
+
+    def gave_up(self, attempts: int, elapsed: float) -> None:
+        """Record that retries were exhausted (the message then says so)."""
+        self.attempts, self.elapsed = attempts, elapsed
+        self.message = redact(self._render())
+        self.args = (self.message,)
+
+
+class AuthenticationError(ApiError):
+    """The platform rejected the credentials (401/403 or the platform's own auth codes)."""
+
+
+class NotFoundError(ApiError):
+    """The subscription (or store, workspace) does not exist."""
+
+
+class ConflictError(ApiError):
+    """The platform already holds a subscription that collides with the declared one."""
+
+
+class ApiValidationError(ApiError):
+    """The platform rejected the request's content (400/422 or the platform's own codes)."""
+
+
+class RateLimitedError(ApiError):
+    """The platform throttled the request (429 or the platform's own code) after every retry."""
+
+
+class ServerError(ApiError):
+    """The platform failed (5xx) or answered with a body that could not be understood."""
+
+
+class ConnectionError(ApiError):  # shadows the builtin on purpose: always used as errors.ConnectionError
+    """The platform could not be reached, or the connection broke before an answer arrived."""
+
+
+class TimeoutError(ConnectionError):  # shadows the builtin on purpose: always used as errors.ConnectionError
+    """The platform did not answer within the request timeout."""
+
+
+__all__ = [
+    "ApiError",
+    "ApiValidationError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConflictError",
+    "ConnectionError",
+    "InputValidationError",
+    "NotFoundError",
+    "OperationTimeoutError",
+    "RateLimitedError",
+    "ServerError",
+    "TimeoutError",
+    "WebhookError",
+]
+
+
+# Shown as ``pulumi_webhooks.errors.X`` in tracebacks and reprs: the public name, not the private module.
+for _name in __all__:
+    globals()[_name].__module__ = "pulumi_webhooks.errors"

@@ -1,0 +1,57 @@
+"""The program side shared by every resource: both constructor forms, and secrets kept secret."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pulumi
+
+
+def resource_props(
+    resource_name: str,
+    args_type: type[Any],
+    args: Any,
+    kwargs: Mapping[str, Any],
+    *,
+    secret_inputs: Iterable[str],
+    computed: Iterable[str],
+) -> dict[str, Any]:
+    """The property bag for ``pulumi.dynamic.Resource``: the ``XArgs`` object *or* keyword inputs,
+    secret inputs wrapped in ``pulumi.Output.secret`` (a plain string given for a token must not land
+    in state in clear), and the computed outputs declared as ``None`` so their attributes exist."""
+    if args is not None and not isinstance(args, args_type):
+        raise TypeError(f"{resource_name}: expected {args_type.__name__} as the second argument")
+    if args is not None and kwargs:
+        raise TypeError(f"{resource_name}: pass either {args_type.__name__} or keyword inputs, not both")
+    if args is None:
+        args = args_type(**kwargs)
+    props: dict[str, Any] = dict(dataclasses.asdict(args))
+    for name in secret_inputs:
+        if props.get(name) is not None:
+            props[name] = pulumi.Output.secret(props[name])
+    for name in computed:
+        props.setdefault(name, None)
+    return props
+
+
+def secret_options(
+    opts: pulumi.ResourceOptions | None, secret_outputs: Iterable[str]
+) -> pulumi.ResourceOptions:
+    """``opts`` with ``additional_secret_outputs`` merged in (the pulumi-random pattern)."""
+    extra = pulumi.ResourceOptions(additional_secret_outputs=list(secret_outputs))
+    return pulumi.ResourceOptions.merge(opts, extra)
+
+
+def split_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, pulumi.ResourceOptions | None]:
+    """Sort the positional arguments of both constructor forms into (``XArgs`` or None, options);
+    ``opts`` given by keyword is taken out of ``kwargs``."""
+    opts = kwargs.pop("opts", None)
+    args_obj = None
+    for value in args:
+        if isinstance(value, pulumi.ResourceOptions):
+            opts = value
+        else:
+            args_obj = value
+    return args_obj, opts

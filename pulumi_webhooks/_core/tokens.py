@@ -1,0 +1,84 @@
+"""Process-wide access-token cache: one token request per credential, however many threads ask.
+
+UP42 tokens live five minutes and CJ's token endpoint is rate limited, so tokens are fetched once per
+process (single flight: concurrent callers wait for the one fetch) and renewed ahead of expiry. Keys are
+hashes of the credentials, never the credentials themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_webhooks._core.redact import register_secret
+
+
+@dataclass(frozen=True)
+class Token:
+    """An access token and when it expires (``time.time()`` seconds); ``extra`` holds what came with
+    it (a refresh token, CJ's openId). ``repr`` never shows the values."""
+
+    value: str = field(repr=False)
+    expires_at: float
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        register_secret(self.value)
+
+    def fresh(self, margin: float) -> bool:
+        return time.time() + margin < self.expires_at
+
+
+def credential_key(*parts: str) -> str:
+    """A cache key for a credential: a hash, so that no secret is ever a key or a file name."""
+    digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+    return digest[:32]
+
+
+class TokenCache:
+    """Tokens by credential key, fetched at most once at a time per key."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, Token] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def peek(self, key: str) -> Token | None:
+        with self._guard:
+            return self._tokens.get(key)
+
+    def get(self, key: str, fetch: Callable[[Token | None], Token], *, margin: float) -> Token:
+        """The cached token if it is fresh for ``margin`` more seconds, else ``fetch(previous)``'s."""
+        token = self.peek(key)
+        if token is not None and token.fresh(margin):
+            return token
+        with self._lock(key):  # single flight: the first caller fetches, the others reuse its token
+            token = self.peek(key)
+            if token is not None and token.fresh(margin):
+                return token
+            token = fetch(token)
+            with self._guard:
+                self._tokens[key] = token
+            return token
+
+    def invalidate(self, key: str, rejected: str) -> None:
+        """Forget the token the platform rejected (unless another thread already replaced it)."""
+        with self._guard:
+            current = self._tokens.get(key)
+            if current is not None and current.value == rejected:
+                del self._tokens[key]
+
+    def clear(self) -> None:
+        with self._guard:
+            self._tokens.clear()
+
+
+tokens = TokenCache()

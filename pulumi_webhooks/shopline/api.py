@@ -1,0 +1,115 @@
+"""What to call on SHOPLINE: the Admin REST webhook endpoints and their wire shapes.
+
+``https://{handle}.myshopline.com/admin/openapi/{version}``; note SHOPLINE's path quirk: one webhook is
+``/{id}/webhooks.json``, not ``/webhooks/{id}.json`` (docs and official SDK agree).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pydantic
+
+from pulumi_webhooks._core.http import ApiClient
+from pulumi_webhooks._core.pacing import RatePolicy
+
+# 4 requests/s per app per store, leaky bucket of 40 (flow-control docs). We pace slightly under it
+# so that clock differences with the platform's bucket do not cost a 429.
+RATE = RatePolicy(per_second=3.8, burst=36)
+MAX_PAGES = 100
+
+
+class ShoplineWebhook(pydantic.BaseModel):
+    """One subscription as SHOPLINE returns it."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+
+    id: int
+    address: str
+    topic: str
+    api_version: str
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class WebhookEnvelope(pydantic.BaseModel):
+    webhook: ShoplineWebhook
+
+
+class WebhookListEnvelope(pydantic.BaseModel):
+    webhooks: list[ShoplineWebhook]
+
+
+class ShoplineApi(ApiClient):
+    """The webhook calls of one store's Admin API."""
+
+    platform = "SHOPLINE"
+    request_id_headers = ("traceId", "x-trace-id")
+    auth_hint = (
+        "Check the access token (the `access_token` input, stack config `shopline:accessToken` or "
+        "SHOPLINE_ACCESS_TOKEN) and that the app is installed on this store with webhook scopes"
+    )
+
+    def __init__(self, base_url: str, token: str) -> None:
+        super().__init__(
+            base_url,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=utf-8"},
+            pace_key=f"shopline {base_url}",
+            rate=RATE,
+        )
+
+    def list_webhooks(self) -> list[ShoplineWebhook]:
+        """Every subscription of the store (following a ``Link: rel="next"`` header if one comes)."""
+        found: list[ShoplineWebhook] = []
+        params: dict[str, str | int] | None = None
+        for _ in range(MAX_PAGES):
+            response, page = self.request(
+                "list webhooks", "GET", "webhooks.json", params=params, model=WebhookListEnvelope
+            )
+            assert page is not None
+            found.extend(page.webhooks)
+            params = _next_page(response)
+            if params is None:
+                break
+        return found
+
+    def get_webhook(self, webhook_id: str) -> ShoplineWebhook | None:
+        _, envelope = self.request(
+            "read webhook",
+            "GET",
+            f"{webhook_id}/webhooks.json",
+            model=WebhookEnvelope,
+            allow_statuses=frozenset({404}),
+        )
+        return None if envelope is None else envelope.webhook
+
+    def create_webhook(self, *, topic: str, address: str, api_version: str) -> ShoplineWebhook:
+        body = {"webhook": {"address": address, "api_version": api_version, "topic": topic}}
+        _, envelope = self.request(
+            "create webhook", "POST", "webhooks.json", json=body, model=WebhookEnvelope
+        )
+        assert envelope is not None
+        return envelope.webhook
+
+    def update_webhook(self, webhook_id: str, *, address: str) -> ShoplineWebhook:
+        body = {"webhook": {"address": address}}
+        _, envelope = self.request(
+            "update webhook", "PUT", f"{webhook_id}/webhooks.json", json=body, model=WebhookEnvelope
+        )
+        assert envelope is not None
+        return envelope.webhook
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Delete; a subscription that is already gone counts as deleted."""
+        self.request(
+            "delete webhook", "DELETE", f"{webhook_id}/webhooks.json", allow_statuses=frozenset({404})
+        )
+
+
+def _next_page(response: httpx.Response) -> dict[str, str | int] | None:
+    """The query of the ``rel="next"`` link, if the answer is paginated (not documented for webhooks)."""
+    link = response.links.get("next", {}).get("url")
+    if not link:
+        return None
+    return dict(parse_qsl(urlsplit(link).query))

@@ -1,0 +1,135 @@
+"""Shared fixtures: one sandbox subprocess per test session, and provider hosts wired to it.
+
+Every test talks to real processes: the sandbox (`python -m pulumi_webhooks.sandbox`) over HTTP on
+loopback, and the dynamic provider host (`python -m pulumi.dynamic`) over gRPC through `engine.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from engine import Engine, ProviderHost
+
+REPO = Path(__file__).resolve().parents[1]
+READY = re.compile(r"pulumi-webhooks sandbox listening on (http://127\.0\.0\.1:\d+)\n")
+
+
+class SandboxProcess:
+    """A running sandbox subprocess and its admin API."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.admin = httpx.Client(base_url=url, timeout=30)
+
+    def base_url(self, platform: str, template: str = "") -> str:
+        return f"{self.url}/{platform}{template}"
+
+    def reset(self) -> None:
+        self.admin.post("/_sandbox/reset").raise_for_status()
+
+    def fault(self, platform: str, kind: str, **spec: Any) -> None:
+        self.admin.post(
+            "/_sandbox/faults", json={"platform": platform, "kind": kind, **spec}
+        ).raise_for_status()
+
+    def settings(self, **values: Any) -> None:
+        self.admin.post("/_sandbox/settings", json=values).raise_for_status()
+
+    def requests(self, platform: str | None = None) -> list[dict[str, Any]]:
+        params = {"platform": platform} if platform else None
+        body = self.admin.get("/_sandbox/requests", params=params).json()
+        entries: list[dict[str, Any]] = body["requests"] if isinstance(body, dict) else body
+        return entries
+
+    def writes(self, platform: str | None = None) -> list[dict[str, Any]]:
+        return [r for r in self.requests(platform) if r["method"] not in ("GET", "HEAD")]
+
+    def clear_log(self) -> None:
+        self.admin.delete("/_sandbox/requests").raise_for_status()
+
+    def state(self) -> dict[str, Any]:
+        state: dict[str, Any] = self.admin.get("/_sandbox/state").json()
+        return state
+
+    def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = self.admin.get("/_sandbox/stats").json()
+        return stats
+
+
+@pytest.fixture(scope="session")
+def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    log = tmp_path_factory.mktemp("sandbox") / "stderr.txt"
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pulumi_webhooks.sandbox", "--port", "0"],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+        assert proc.stdout is not None
+        match = READY.fullmatch(proc.stdout.readline())
+        if match is None:
+            proc.kill()
+            pytest.fail(f"the sandbox did not start; see {log}")
+        handle = SandboxProcess(match[1])
+        try:
+            yield handle
+        finally:
+            handle.admin.close()
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def sandbox(sandbox_process: SandboxProcess) -> SandboxProcess:
+    """The session's sandbox, emptied (state, faults, log, settings) for this test."""
+    sandbox_process.reset()
+    return sandbox_process
+
+
+EngineFactory = Callable[..., Engine]
+
+
+@pytest.fixture
+def make_engine() -> Iterator[EngineFactory]:
+    """Start provider hosts (closed at the end of the test) and return engines driving them.
+
+    ``make_engine(env={...}, config={...}, secret_keys=[...])``: ``env`` is the provider host's whole
+    platform environment (the test's own PULUMI_WEBHOOKS/SHOPLINE_/... variables are not inherited)."""
+    hosts: list[ProviderHost] = []
+
+    def factory(
+        *,
+        env: Mapping[str, str] | None = None,
+        config: Mapping[str, str] | None = None,
+        secret_keys: tuple[str, ...] | list[str] = (),
+    ) -> Engine:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(_PLATFORM_PREFIXES)}
+        host = ProviderHost(
+            config=dict(config or {}),
+            secret_keys=list(secret_keys),
+            env={**clean, **(env or {})},
+            inherit_env=False,
+        ).start()
+        hosts.append(host)
+        return Engine(host)
+
+    try:
+        yield factory
+    finally:
+        for host in hosts:
+            host.close()
+
+
+_PLATFORM_PREFIXES = ("SHOPLINE_", "SHOPLAZZA_", "UP42_", "CJ_", "PULUMI_WEBHOOKS_")
