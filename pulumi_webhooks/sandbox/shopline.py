@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from pulumi_webhooks.shopline.topics import topics_for
+
 from ._core import Platform, Reject, SandboxRequest, SandboxResponse, empty_response, json_response
 
 FIRST_ID = 13814  # the documented example id: ids look like the real ones
@@ -23,51 +25,8 @@ MIN_EVENT_VERSION = "v20240601"  # older event versions are managed in the SHOPL
 MAX_ADDRESS = 255
 TZ = timezone(timedelta(hours=8))  # the platform answers in UTC+8
 
-# GetSupportedTopic() of the official SDK (v20251201 and v20260301), plus the docs' spelling
-# `orders/update` (the SDK says `orders/updated`).
-_TOPICS_BY_AREA = {
-    "orders": "orders/create orders/updated orders/update orders/paid orders/cancelled orders/fulfilled "
-    "orders/partially_fulfilled orders/edited orders/delete",
-    "order-related": "order_transactions/create order_attribution/create abandoned_order_attribution/create "
-    "draft_orders/create draft_orders/delete refunds/create refunds/update return/create return/update "
-    "return_package/create return_package/update",
-    "fulfillment": "fulfillments/create fulfillments/update fulfillment_order/create "
-    "fulfillment_order/update fulfillment_order/accepted fulfillment_order/rejected "
-    "fulfillment_order/submitted fulfillment_order/released fulfillment_order/on_hold "
-    "fulfillment_order/location_changed fulfillment_order/cancellation_request_submitted "
-    "fulfillment_order/cancellation_request_accepted fulfillment_order/cancellation_request_rejected",
-    "products": "products/create products/update products/delete products/status_changed "
-    "product_listings/add product_listings/update product_listings/remove collection_listings/add "
-    "collection_listings/update collection_listings/remove collect/create collect/delete "
-    "categories/create categories/update categories/delete taxonomy_collection/create "
-    "taxonomy_collection/update taxonomy_collection/delete",
-    "inventory": "inventory_items/create inventory_items/update inventory_items/delete "
-    "inventory_levels/update inventory_levels/connect inventory_levels/disconnect",
-    "customers": "customers/create customers/update customers/delete customers/enable customers/disable "
-    "customers/redact customers_marketing_consent/update customers/action customer_groups/create "
-    "customer_groups/update customer_groups/delete",
-    "companies": "company/create company/update company/delete company/status_changed company/action "
-    "company_credit/update",
-    "checkout": "carts/create carts/update checkouts/create checkouts/update checkout_payment/create "
-    "checkout_payment/update",
-    "marketing": "discountcode/add discountcode/delete pricerule/create pricerule/update pricerule/delete "
-    "sales/create sales/update sales/delete",
-    "subscriptions": "sellingplan/create sellingplan/update sellingplan/delete subscribe/create "
-    "subscribe/update subscribe/cancelled subscribe/success subscribe/failure subscription/status_changed "
-    "subscription/challenged",
-    "members": "app_memberSystem_points/update app_memberSystem_points/challenged "
-    "app_memberSystem_giftCard/challenged app_memberSystem_membershipLevels/challenged "
-    "app_memberSystem_paidMembership/challenged app_memberSystem_referral/challenged "
-    "app_memberSystem_shoppingCredit/challenged",
-    "store": "merchants/update merchants/redact apps/installed_uninstalled appsubscription/create "
-    "appsubscription/paid appsubscription/expiration others/update",
-    "content": "themes/create themes/update themes/publish themes/delete page/create page/update page/delete "
-    "blogs/create blogs/update blogs/delete article/create article/update article/delete logistics/create "
-    "logistics/update logistics/delete",
-}
-TOPICS = frozenset(topic for area in _TOPICS_BY_AREA.values() for topic in area.split())
-LAST_VERSION_WITH = {"customers/action": "v20251201"}  # topics the SDK dropped in later event versions
-
+# The emulator accepts the same catalog the client checks against (one source: the SDK's
+# GetSupportedTopic() plus the docs' spelling `orders/update`; see shopline/topics.py).
 _PREFIX = re.compile(
     r"^/(?P<handle>[A-Za-z0-9][A-Za-z0-9-]{0,62})/admin/openapi/(?P<version>v\d{8})(?P<rest>/.*)$"
 )
@@ -286,7 +245,6 @@ def _version_problem(version: Any) -> list[str]:
 def _topic_problem(topic: Any, version: Any) -> list[str]:
     if not topic:
         return ["can't be blank"]
-    last = LAST_VERSION_WITH.get(topic)
-    if topic not in TOPICS or (last is not None and isinstance(version, str) and version > last):
+    if topic not in topics_for(version if isinstance(version, str) else ""):
         return ["is not supported"]
     return []
