@@ -83,6 +83,11 @@ class InputField:
 ADOPT = InputField("adopt", bool, state_only=True, default=False)
 
 
+def _same(old: Any, new: Any) -> bool:
+    """Equality that a NaN (never a valid input, but possible in a hostile one) cannot break."""
+    return bool(old is new or old == new)
+
+
 def _strip(exc: errors.WebhookError) -> errors.WebhookError:
     """The error without its traceback, so the provider host shows a short message, not a stack."""
     exc.__cause__ = None
@@ -193,12 +198,14 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
             old, new = olds.get(field.name), news.get(field.name)
             if new is None and field.default is not None and not callable(field.default):
                 new = field.default
-            if is_unknown(new) or self._normal(field, old) != self._normal(field, new):
+            if is_unknown(new) or not _same(self._normal(field, old), self._normal(field, new)):
                 changed.append(field.name)
         # A changed credential is an update of state alone (no platform call): it keeps the stored
         # token current so that a later refresh or destroy uses the new one.
         changed += [
-            f.name for f in self.fields if f.secret and f.state_only and olds.get(f.name) != news.get(f.name)
+            f.name
+            for f in self.fields
+            if f.secret and f.state_only and not _same(olds.get(f.name), news.get(f.name))
         ]
         replaces = [name for name in changed if self._field(name).replaces]
         return DiffResult(
@@ -282,7 +289,8 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
         inputs = self._inputs(news)
         platform_fields = [f for f in self.fields if not f.state_only]
         if all(
-            self._normal(f, olds.get(f.name)) == self._normal(f, inputs.get(f.name)) for f in platform_fields
+            _same(self._normal(f, olds.get(f.name)), self._normal(f, inputs.get(f.name)))
+            for f in platform_fields
         ):
             return UpdateResult(self._outputs(inputs, None, previous=olds))
         api = self.connect(inputs, resource_id=id_)
