@@ -30,7 +30,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from pulumi_webhooks._core import deadline as _deadline
-from pulumi_webhooks._core import errors
+from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.pacing import RatePolicy, bucket
 from pulumi_webhooks._core.redact import redact
 
@@ -39,7 +39,8 @@ log = logging.getLogger("pulumi_webhooks.http")
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 USER_AGENT = "pulumi-webhooks/0.1 (+https://github.com/pulumi-webhooks)"
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=30.0)
+CONNECT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = httpx.Timeout(connect=CONNECT_TIMEOUT, read=30.0, write=30.0, pool=30.0)
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After is capped: the operation deadline still bounds it
 
 _clients: dict[str, httpx.Client] = {}
@@ -204,7 +205,8 @@ class ApiClient:
         left = _deadline.remaining(f"{self.platform} {operation}")
         if self._bucket is not None:
             self._bucket.acquire(_deadline.current_deadline())
-        timeout = DEFAULT_TIMEOUT if left is None else httpx.Timeout(min(30.0, left), connect=min(10.0, left))
+        read = settings.request_timeout() if left is None else min(settings.request_timeout(), left)
+        timeout = httpx.Timeout(read, connect=min(CONNECT_TIMEOUT, read))
         url = f"{self.base_url}/{path.lstrip('/')}"
         started = time.monotonic()
         try:

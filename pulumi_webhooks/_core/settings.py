@@ -38,7 +38,9 @@ OPERATION_TIMEOUT = Setting(
     "pulumi-webhooks:operationTimeout", "PULUMI_WEBHOOKS_OPERATION_TIMEOUT", default="300"
 )
 
-_known: dict[str, Setting] = {OPERATION_TIMEOUT.config_key: OPERATION_TIMEOUT}
+REQUEST_TIMEOUT = Setting("pulumi-webhooks:requestTimeout", "PULUMI_WEBHOOKS_REQUEST_TIMEOUT", default="30")
+
+_known: dict[str, Setting] = {s.config_key: s for s in (OPERATION_TIMEOUT, REQUEST_TIMEOUT)}
 _stack_config: dict[str, str] = {}
 _lock = threading.Lock()
 
@@ -92,13 +94,20 @@ def require(setting: Setting, input_value: object = None, *, what: str, field: s
 
 def operation_timeout() -> float:
     """The total time one provider operation may take, retries included (seconds)."""
-    raw = lookup(OPERATION_TIMEOUT)
+    return _seconds(OPERATION_TIMEOUT)
+
+
+def request_timeout() -> float:
+    """How long one request may wait for the platform's answer (seconds)."""
+    return _seconds(REQUEST_TIMEOUT)
+
+
+def _seconds(setting: Setting) -> float:
+    raw = lookup(setting)
     try:
-        seconds = float(raw) if raw is not None else 300.0
+        seconds = float(raw if raw is not None else "nan")
     except ValueError:
-        raise ConfigurationError(
-            f"{OPERATION_TIMEOUT.names} must be a number of seconds, got {raw!r}"
-        ) from None
-    if seconds <= 0:
-        raise ConfigurationError(f"{OPERATION_TIMEOUT.names} must be positive, got {raw!r}")
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise ConfigurationError(f"{setting.names} must be a positive number of seconds, got {raw!r}")
     return seconds
