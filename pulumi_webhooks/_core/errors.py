@@ -84,7 +84,7 @@ class ApiError(WebhookError):
         if self.detail:
             parts.append(f": {self.detail}")
         if self.hint:
-            parts.append(f". {self.hint}")
+            parts.append(f"{'' if parts[-1].endswith(('.', '!', '?')) else '.'} {self.hint}")
         return "".join(parts)
 
     def gave_up(self, attempts: int, elapsed: float) -> None:

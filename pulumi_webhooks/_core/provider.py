@@ -211,7 +211,9 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
         return DiffResult(
             changes=bool(changed),
             replaces=replaces,
-            delete_before_replace=bool(replaces) and self.replacement_collides(olds, news),
+            # Also answered when nothing here replaces: the engine uses the flag for `replaceOnChanges`
+            # and `pulumi up --replace` too.
+            delete_before_replace=self.replacement_collides(olds, news),
         )
 
     def replacement_collides(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulumi_webhooks._core.provider import UNKNOWN, InputField, WebhookProvider
+from pulumi_webhooks.shoplazza.provider import ShoplazzaWebhookProvider
 from pulumi_webhooks.shopline.provider import ShoplineWebhookProvider
 
-PROVIDERS: list[type[WebhookProvider[Any, Any]]] = [ShoplineWebhookProvider]
+PROVIDERS: list[type[WebhookProvider[Any, Any]]] = [ShoplineWebhookProvider, ShoplazzaWebhookProvider]
 
 
 class SetProbe(WebhookProvider[Any, Any]):
@@ -27,7 +28,7 @@ class SetProbe(WebhookProvider[Any, Any]):
 
 SET_PROVIDERS = [p for p in PROVIDERS if any(f.as_set for f in p.fields)] + [SetProbe]
 
-CREDENTIALS = {"SHOPLINE_ACCESS_TOKEN": "prop-test-token"}
+CREDENTIALS = {"SHOPLINE_ACCESS_TOKEN": "prop-test-token", "SHOPLAZZA_ACCESS_TOKEN": "prop-test-token"}
 
 scalar = st.one_of(
     st.none(),

@@ -1,0 +1,24 @@
+"""Shoplazza webhook subscriptions: :class:`Webhook` and :class:`WebhookArgs`.
+
+The resource classes load on first use, so that the provider host and the sandbox (which need only
+the provider or the topic catalog) do not import the program-side SDK machinery.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pulumi_webhooks.shoplazza.topics import TOPICS
+
+if TYPE_CHECKING:
+    from pulumi_webhooks.shoplazza.resource import Webhook, WebhookArgs
+
+__all__ = ["TOPICS", "Webhook", "WebhookArgs"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Webhook", "WebhookArgs"):
+        from pulumi_webhooks.shoplazza import resource
+
+        return getattr(resource, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

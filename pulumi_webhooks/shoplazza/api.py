@@ -1,0 +1,167 @@
+"""What to call on Shoplazza: the Open API webhook endpoints and their two wire formats.
+
+``https://{shop}.myshoplaza.com/openapi/{version}/webhooks[/{id}]``, authenticated with an
+``Access-Token`` header (not Bearer). Two generations of the same endpoints:
+
+- 2022-01: flat bodies (``{"address", "topic"}``), pages by ``limit`` (at most 250) and ``page``;
+- 2025-06 and later (2026-01 checked): bodies wrapped in ``{"webhook": {…}}``, pages by ``page_size``,
+  ``cursor`` and ``has_more``.
+
+Answers are ``{"webhook": {…}}`` / ``{"webhooks": […]}`` in both; errors are ``{"errors": [...]}``,
+``{"errors": {field: [...]}}`` or ``{"error": "..."}`` (the base client flattens all three).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+
+from pulumi_webhooks._core import errors
+from pulumi_webhooks._core.http import ApiClient
+from pulumi_webhooks._core.pacing import RatePolicy
+
+# 2 requests/s per app and store (rate-limits docs); the bucket size is only given as an example ("say,
+# 60"), so we burst little and pace slightly under the documented rate.
+RATE = RatePolicy(per_second=1.9, burst=10)
+PAGE_SIZE = 250  # the documented maximum of `limit` (2022-01); used for `page_size` too
+MAX_PAGES = 100
+# How Shoplazza words a second subscription to a topic the shop already has ("topic is exist").
+_TOPIC_TAKEN = ("already exist", "is exist")
+
+
+@dataclass(frozen=True)
+class WireFormat:
+    """How one API version spells bodies and pages."""
+
+    wrapped: bool  # bodies are {"webhook": {...}}
+    cursor_paging: bool  # page_size/cursor/has_more instead of limit/page
+
+
+# The versions whose webhook endpoints we have evidence for (platforms.md §4.1-4.3).
+WIRE_FORMATS: dict[str, WireFormat] = {
+    "2022-01": WireFormat(wrapped=False, cursor_paging=False),
+    "2025-06": WireFormat(wrapped=True, cursor_paging=True),
+    "2026-01": WireFormat(wrapped=True, cursor_paging=True),
+}
+SUPPORTED_VERSIONS: tuple[str, ...] = tuple(WIRE_FORMATS)
+
+
+class ShoplazzaWebhook(pydantic.BaseModel):
+    """One subscription as Shoplazza returns it."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+
+    id: str
+    address: str
+    topic: str
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class WebhookEnvelope(pydantic.BaseModel):
+    webhook: ShoplazzaWebhook
+
+
+class WebhookPage(pydantic.BaseModel):
+    webhooks: list[ShoplazzaWebhook]
+    cursor: str | None = None  # 2025-06 and later
+    has_more: bool = False
+
+
+class ShoplazzaApi(ApiClient):
+    """The webhook calls of one shop's Open API, in the wire format of one API version."""
+
+    platform = "Shoplazza"
+    request_id_headers = ("x-request-id", "x-trace-id", "traceid")
+    auth_hint = (
+        "Check the access token (the `access_token` input, stack config `shoplazza:accessToken` or "
+        "SHOPLAZZA_ACCESS_TOKEN) and that the app is installed on this shop with the scope the topic needs"
+    )
+
+    def __init__(self, shop_url: str, version: str, token: str) -> None:
+        shop_url = shop_url.rstrip("/")
+        super().__init__(
+            f"{shop_url}/openapi/{version}",
+            headers={"Access-Token": token, "Content-Type": "application/json"},
+            # The limit is per app and shop, whatever the version in the path.
+            pace_key=f"shoplazza {shop_url}",
+            rate=RATE,
+        )
+        self.version = version
+        self.wire = WIRE_FORMATS[version]
+
+    def list_webhooks(
+        self, *, topic: str | None = None, page_size: int = PAGE_SIZE
+    ) -> list[ShoplazzaWebhook]:
+        """The shop's subscriptions (to ``topic`` only, when given), every page."""
+        found: list[ShoplazzaWebhook] = []
+        query: dict[str, str | int] = {"topic": topic} if topic else {}
+        cursor: str | None = None
+        for page_number in range(1, MAX_PAGES + 1):
+            if self.wire.cursor_paging:
+                params = {**query, "page_size": page_size, **({"cursor": cursor} if cursor else {})}
+            else:
+                params = {**query, "limit": page_size, "page": page_number}
+            _, page = self.request("list webhooks", "GET", "webhooks", params=params, model=WebhookPage)
+            assert page is not None
+            found.extend(page.webhooks)
+            if self.wire.cursor_paging:
+                cursor = page.cursor
+                if not page.has_more or not cursor:
+                    break
+            elif len(page.webhooks) < page_size:
+                break
+        return found
+
+    def get_webhook(self, webhook_id: str) -> ShoplazzaWebhook | None:
+        _, envelope = self.request(
+            "read webhook",
+            "GET",
+            f"webhooks/{webhook_id}",
+            model=WebhookEnvelope,
+            allow_statuses=frozenset({404}),
+        )
+        return None if envelope is None else envelope.webhook
+
+    def create_webhook(self, *, topic: str, address: str) -> ShoplazzaWebhook:
+        body = self._body({"address": address, "topic": topic})
+        return self._write("create webhook", "POST", "webhooks", body)
+
+    def update_webhook(
+        self, webhook_id: str, *, address: str | None = None, topic: str | None = None
+    ) -> ShoplazzaWebhook:
+        """Change the address and/or the topic; a field left None is not sent."""
+        fields = {k: v for k, v in (("address", address), ("topic", topic)) if v is not None}
+        return self._write("update webhook", "PUT", f"webhooks/{webhook_id}", self._body(fields))
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Delete; a subscription that is already gone counts as deleted."""
+        self.request("delete webhook", "DELETE", f"webhooks/{webhook_id}", allow_statuses=frozenset({404}))
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _body(self, fields: dict[str, str]) -> dict[str, Any]:
+        return {"webhook": fields} if self.wire.wrapped else dict(fields)
+
+    def _write(self, operation: str, method: str, path: str, body: dict[str, Any]) -> ShoplazzaWebhook:
+        try:
+            _, envelope = self.request(operation, method, path, json=body, model=WebhookEnvelope)
+        except errors.ApiValidationError as exc:
+            if exc.detail and any(words in exc.detail.lower() for words in _TOPIC_TAKEN):
+                raise _as_conflict(exc) from None
+            raise
+        assert envelope is not None
+        return envelope.webhook
+
+
+def _as_conflict(exc: errors.ApiError) -> errors.ConflictError:
+    """Shoplazza answers a second subscription to a topic with a 422; in our tree it is a conflict."""
+    return errors.ConflictError(
+        platform=exc.platform,
+        operation=exc.operation,
+        status=exc.status,
+        code=exc.code,
+        detail=exc.detail,
+        request_id=exc.request_id,
+    )

@@ -1,0 +1,91 @@
+"""``pulumi_webhooks.shoplazza.Webhook``: one Shoplazza webhook subscription in a Pulumi program."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, overload
+
+import pulumi
+import pulumi.dynamic
+
+from pulumi_webhooks._core.resource import resource_props, secret_options, split_args
+from pulumi_webhooks.shoplazza.provider import ShoplazzaWebhookProvider
+
+_COMPUTED = ("webhook_id", "created_at", "updated_at")
+_SECRETS = ("access_token",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookArgs:
+    """Inputs of :class:`Webhook`.
+
+    :param shop: the shop, the prefix of ``{shop}.myshoplaza.com``. Changing it replaces.
+    :param topic: the event, e.g. ``orders/create`` (checked against the catalog). Updated in place; a
+        shop holds one subscription per topic.
+    :param address: the https:// callback URL on a public host, at most 2048 characters. Updated in
+        place.
+    :param access_token: the Open API token (secret); defaults to stack config ``shoplazza:accessToken``
+        or ``SHOPLAZZA_ACCESS_TOKEN``.
+    :param adopt: take over an existing subscription to the same topic even if its address differs,
+        instead of failing. Identical ones are always taken over.
+    """
+
+    shop: pulumi.Input[str]
+    topic: pulumi.Input[str]
+    address: pulumi.Input[str]
+    access_token: pulumi.Input[str] | None = None
+    adopt: pulumi.Input[bool] | None = None
+
+
+class Webhook(pulumi.dynamic.Resource, module="shoplazza", name="Webhook"):
+    """A Shoplazza webhook subscription (``POST /openapi/{version}/webhooks``).
+
+    Id ``{shop}/{webhook_id}``. ``address`` and ``topic`` are updated in place; ``shop`` replaces the
+    subscription. An identical subscription that already exists is taken over rather than duplicated.
+
+    Example::
+
+        import pulumi_webhooks.shoplazza as shoplazza
+
+        orders = shoplazza.Webhook(
+            "orders-created",
+            shop="my-store",
+            topic="orders/create",
+            address="https://hooks.example.com/shoplazza/orders",
+        )
+        pulumi.export("webhook_id", orders.webhook_id)
+    """
+
+    shop: pulumi.Output[str]
+    topic: pulumi.Output[str]
+    address: pulumi.Output[str]
+    access_token: pulumi.Output[str | None]
+    adopt: pulumi.Output[bool]
+    webhook_id: pulumi.Output[str]
+    created_at: pulumi.Output[str | None]
+    updated_at: pulumi.Output[str | None]
+
+    @overload
+    def __init__(
+        self, resource_name: str, args: WebhookArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        shop: pulumi.Input[str],
+        topic: pulumi.Input[str],
+        address: pulumi.Input[str],
+        access_token: pulumi.Input[str] | None = None,
+        adopt: pulumi.Input[bool] | None = None,
+    ) -> None: ...
+
+    def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+        args_obj, opts = split_args(args, kwargs)
+        props = resource_props(
+            resource_name, WebhookArgs, args_obj, kwargs, secret_inputs=_SECRETS, computed=_COMPUTED
+        )
+        super().__init__(ShoplazzaWebhookProvider(), resource_name, props, secret_options(opts, _SECRETS))
