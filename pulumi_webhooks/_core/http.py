@@ -12,7 +12,6 @@ Per-platform clients (``shopline/api.py`` …) say *what* to call; this module s
 from __future__ import annotations
 
 import email.utils
-import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -32,9 +31,9 @@ from tenacity.stop import stop_base
 from pulumi_webhooks._core import deadline as _deadline
 from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.pacing import RatePolicy, bucket
-from pulumi_webhooks._core.redact import redact
+from pulumi_webhooks._core.redact import get_logger, redact
 
-log = logging.getLogger("pulumi_webhooks.http")
+log = get_logger("pulumi_webhooks.http")
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
@@ -150,6 +149,7 @@ class ApiClient:
         path: str,
         *,
         json: Any = None,
+        data: Mapping[str, str] | None = None,
         params: Mapping[str, str | int] | None = None,
         model: type[Model] | None = None,
         idempotent: bool | None = None,
@@ -178,7 +178,9 @@ class ApiClient:
             try:
                 for attempt in retrying:
                     with attempt:
-                        return self._attempt(operation, method, path, json, params, model, allow_statuses)
+                        return self._attempt(
+                            operation, method, path, json, data, params, model, allow_statuses
+                        )
             except errors.AuthenticationError:
                 # A token can expire or be revoked mid-run: renew it once and try again.
                 if renewed or self._auth is None or not self._auth.renew():
@@ -198,6 +200,7 @@ class ApiClient:
         method: str,
         path: str,
         json: Any,
+        data: Mapping[str, str] | None,
         params: Mapping[str, str | int] | None,
         model: type[Model] | None,
         allow_statuses: frozenset[int],
@@ -207,12 +210,12 @@ class ApiClient:
             self._bucket.acquire(_deadline.current_deadline())
         read = settings.request_timeout() if left is None else min(settings.request_timeout(), left)
         timeout = httpx.Timeout(read, connect=min(CONNECT_TIMEOUT, read))
-        url = f"{self.base_url}/{path.lstrip('/')}"
+        url = f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
         started = time.monotonic()
         try:
             headers = {**self._headers, **self._auth.headers()} if self._auth else self._headers
             response = shared_client(self.base_url).request(
-                method, url, json=json, params=params, headers=headers, timeout=timeout
+                method, url, json=json, data=data, params=params, headers=headers, timeout=timeout
             )
         except httpx.TimeoutException as exc:
             raise self._transport_error(operation, exc, errors.TimeoutError) from None
@@ -256,6 +259,10 @@ class ApiClient:
             return None, text[:200] or response.reason_phrase
         return None, _flatten_message(body)
 
+    def error_class(self, status: int) -> type[errors.ApiError]:
+        """The error class of an HTTP error status (a platform may map a status differently)."""
+        return error_class_for(status)
+
     def check_body(self, operation: str, response: httpx.Response, body: Any, request_id: str | None) -> None:
         """Raise for errors the platform reports inside a 2xx answer (CJ does)."""
 
@@ -272,7 +279,7 @@ class ApiClient:
     ) -> errors.ApiError:
         status = response.status_code
         code, detail = self.error_detail(response)
-        cls, hint = error_class_for(status), None
+        cls, hint = self.error_class(status), None
         if cls is errors.AuthenticationError:
             hint = self.auth_hint
         error = cls(

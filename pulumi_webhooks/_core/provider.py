@@ -20,7 +20,6 @@ connection pools and rate-limit buckets are process-wide and looked up per call.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
@@ -38,9 +37,9 @@ from pulumi.dynamic import (
 
 from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.deadline import deadline_scope
-from pulumi_webhooks._core.redact import redact, register_secret
+from pulumi_webhooks._core.redact import get_logger, redact, register_secret
 
-log = logging.getLogger("pulumi_webhooks.provider")
+log = get_logger("pulumi_webhooks.provider")
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for a value not known at preview
 PROVIDER_KEY = "__provider"
@@ -195,9 +194,10 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
         for field in self.fields:
             if field.state_only:
                 continue
-            old, new = olds.get(field.name), news.get(field.name)
-            if new is None and field.default is not None and not callable(field.default):
-                new = field.default
+            old, new = (
+                self._or_default(field, olds.get(field.name)),
+                self._or_default(field, news.get(field.name)),
+            )
             if is_unknown(new) or not _same(self._normal(field, old), self._normal(field, new)):
                 changed.append(field.name)
         # A changed credential is an update of state alone (no platform call): it keeps the stored
@@ -222,8 +222,15 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
         return self.delete_before_replace
 
     def _normal(self, field: InputField, value: Any) -> Any:
-        if field.as_set and isinstance(value, list):
+        if field.as_set and isinstance(value, list) and all(isinstance(v, str) for v in value):
             return sorted(set(value))
+        return value
+
+    def _or_default(self, field: InputField, value: Any) -> Any:
+        """A stored or declared value, with the field's constant default standing in for a missing one
+        (a callable default depends on other inputs and is applied by check)."""
+        if value is None and field.default is not None and not callable(field.default):
+            return field.default
         return value
 
     def _field(self, name: str) -> InputField:
@@ -291,7 +298,7 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
         inputs = self._inputs(news)
         platform_fields = [f for f in self.fields if not f.state_only]
         if all(
-            _same(self._normal(f, olds.get(f.name)), self._normal(f, inputs.get(f.name)))
+            _same(self._normal(f, self._or_default(f, olds.get(f.name))), self._normal(f, inputs.get(f.name)))
             for f in platform_fields
         ):
             return UpdateResult(self._outputs(inputs, None, previous=olds))

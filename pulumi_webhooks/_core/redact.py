@@ -44,5 +44,16 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-logger = logging.getLogger("pulumi_webhooks")
-logger.addFilter(RedactingFilter())
+_FILTER = RedactingFilter()
+
+
+def get_logger(name: str) -> logging.Logger:
+    """A logger whose records pass the redactor. Every module of the package logs through one of
+    these: a logger's filters apply only to records logged on that very logger, not its children."""
+    logger = logging.getLogger(name)
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
+    return logger
+
+
+get_logger("httpx")  # httpx logs each request line; it holds no credential, but belt and braces

@@ -17,17 +17,26 @@ def resource_props(
     *,
     secret_inputs: Iterable[str],
     computed: Iterable[str],
+    defaults: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The property bag for ``pulumi.dynamic.Resource``: the ``XArgs`` object *or* keyword inputs,
-    secret inputs wrapped in ``pulumi.Output.secret`` (a plain string given for a token must not land
-    in state in clear), and the computed outputs declared as ``None`` so their attributes exist."""
+    ``defaults`` for inputs left out, secret inputs wrapped in ``pulumi.Output.secret`` (a plain string
+    given for a token must not land in state in clear), and the computed outputs declared as ``None``
+    so their attributes exist."""
     if args is not None and not isinstance(args, args_type):
         raise TypeError(f"{resource_name}: expected {args_type.__name__} as the second argument")
     if args is not None and kwargs:
         raise TypeError(f"{resource_name}: pass either {args_type.__name__} or keyword inputs, not both")
     if args is None:
         args = args_type(**kwargs)
-    props: dict[str, Any] = dict(dataclasses.asdict(args))
+    # Field by field, not dataclasses.asdict: that deep-copies values, and an Output cannot be copied.
+    props: dict[str, Any] = {f.name: getattr(args, f.name) for f in dataclasses.fields(args)}
+    for name, value in (defaults or {}).items():
+        if props.get(name) is None:
+            props[name] = value
+    for name, value in props.items():
+        if isinstance(value, tuple):
+            props[name] = list(value)
     for name in secret_inputs:
         if props.get(name) is not None:
             props[name] = pulumi.Output.secret(props[name])

@@ -15,7 +15,7 @@ from pulumi_webhooks import errors
 from pulumi_webhooks._core import http, settings
 from pulumi_webhooks._core.deadline import deadline_scope
 from pulumi_webhooks._core.pacing import RatePolicy, TokenBucket
-from pulumi_webhooks._core.redact import MASK, redact, register_secret
+from pulumi_webhooks._core.redact import MASK, get_logger, redact, register_secret
 from pulumi_webhooks._core.tokens import Token, TokenCache, credential_key
 
 SETTING = settings.Setting("unit:token", "UNIT_TEST_TOKEN", secret=True, default=None)
@@ -58,11 +58,12 @@ def test_operation_timeout_must_be_a_positive_number(monkeypatch: pytest.MonkeyP
     assert settings.operation_timeout() == 12.5
 
 
-def test_redacting_filter_masks_log_records(caplog: pytest.LogCaptureFixture) -> None:
+def test_package_loggers_mask_registered_secrets(caplog: pytest.LogCaptureFixture) -> None:
     register_secret("hunter2-secret")
-    with caplog.at_level(logging.INFO, logger="pulumi_webhooks"):
-        logging.getLogger("pulumi_webhooks").info("token is %s", "hunter2-secret")
-    assert "hunter2-secret" not in caplog.text and MASK in caplog.text
+    with caplog.at_level(logging.DEBUG):
+        get_logger("pulumi_webhooks.unit").info("token is %s", "hunter2-secret")
+        get_logger("httpx").info("token is hunter2-secret")
+    assert "hunter2-secret" not in caplog.text and caplog.text.count(MASK) == 2
 
 
 def test_error_reprs_and_messages_never_carry_registered_secrets() -> None:

@@ -15,8 +15,13 @@ from hypothesis import strategies as st
 from pulumi_webhooks._core.provider import UNKNOWN, InputField, WebhookProvider
 from pulumi_webhooks.shoplazza.provider import ShoplazzaWebhookProvider
 from pulumi_webhooks.shopline.provider import ShoplineWebhookProvider
+from pulumi_webhooks.up42.provider import Up42WebhookProvider
 
-PROVIDERS: list[type[WebhookProvider[Any, Any]]] = [ShoplineWebhookProvider, ShoplazzaWebhookProvider]
+PROVIDERS: list[type[WebhookProvider[Any, Any]]] = [
+    ShoplineWebhookProvider,
+    ShoplazzaWebhookProvider,
+    Up42WebhookProvider,
+]
 
 
 class SetProbe(WebhookProvider[Any, Any]):
@@ -28,7 +33,14 @@ class SetProbe(WebhookProvider[Any, Any]):
 
 SET_PROVIDERS = [p for p in PROVIDERS if any(f.as_set for f in p.fields)] + [SetProbe]
 
-CREDENTIALS = {"SHOPLINE_ACCESS_TOKEN": "prop-test-token", "SHOPLAZZA_ACCESS_TOKEN": "prop-test-token"}
+CREDENTIALS = {
+    "SHOPLINE_ACCESS_TOKEN": "prop-test-token",
+    "SHOPLAZZA_ACCESS_TOKEN": "prop-test-token",
+    "UP42_ACCESS_TOKEN": "prop-test-token",
+    # UP42's check reads the public event catalog: point it at a closed loopback port, so it falls
+    # back to the built-in list without sending anything off this machine.
+    "UP42_BASE_URL": "http://127.0.0.1:9",
+}
 
 scalar = st.one_of(
     st.none(),

@@ -18,7 +18,7 @@ import pytest
 
 from pulumi_webhooks.sandbox import main, start_sandbox
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOKEN = "tok-5f2c9a7e1d3b"  # distinctive, so the log checks can search for it
 VERSION = "v20260301"
 READY = re.compile(r"pulumi-webhooks sandbox listening on (http://127\.0\.0\.1:\d+)\n")

@@ -1,0 +1,278 @@
+"""What to call on UP42: the workspace webhook endpoints, the event catalog, and their wire shapes.
+
+API root ``https://api.up42.com`` (EU) or ``https://api.sa.up42.com`` (SA); the webhook paths are not
+under ``/v2`` (docs and the old SDK agree). Every answer is wrapped as ``{"data": …, "error": …}``.
+``PUT`` replaces the whole webhook, so every write sends all five fields, as the SDK did.
+
+Also the two plain functions for programs and scripts, :func:`get_webhook_events` and
+:func:`run_webhook_tests`, which read the same settings as the provider (environment, explicit values).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from pulumi_webhooks._core import errors, settings
+from pulumi_webhooks._core.deadline import deadline_scope
+from pulumi_webhooks._core.http import ApiClient, Auth, error_class_for
+from pulumi_webhooks._core.pacing import RatePolicy
+from pulumi_webhooks._core.redact import register_secret
+from pulumi_webhooks.up42 import auth
+
+# UP42 publishes no number, only that it answers 429. A modest pace keeps a large stack clear of it;
+# the client still honours 429 + Retry-After when the platform's limit is lower.
+RATE = RatePolicy(per_second=10.0, burst=20)
+
+
+class Up42Webhook(BaseModel):
+    """One webhook as UP42 returns it. The secret comes back in clear text (``""`` when none): it is
+    registered with the redactor as soon as it is parsed and never shown by ``repr``."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str
+    url: str
+    name: str
+    events: list[str]
+    active: bool = False
+    secret: str | None = Field(default=None, repr=False)
+    created_at: str | None = Field(default=None, alias="createdAt")
+    updated_at: str | None = Field(default=None, alias="updatedAt")
+
+    def model_post_init(self, _context: Any) -> None:
+        register_secret(self.secret)
+
+
+class WebhookEvent(BaseModel):
+    """One entry of the event catalog (``GET /webhooks/events``)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    title: str | None = None
+    category: str | None = None
+    description: str | None = None
+    documentation: str | None = None
+
+
+class WebhookTestResult(BaseModel):
+    """The answer of ``POST /workspaces/{ws}/webhooks/{id}/tests``."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    started_at: str | None = Field(default=None, alias="startedAt")
+    tests_run: int = Field(alias="testsRun")
+    tests_succeeded: int = Field(alias="testsSucceeded")
+    tests_failed: int | None = Field(default=None, alias="testsFailed")  # missing in the SDK's fixture
+    tests: list[Any] = Field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return self.tests_failed if self.tests_failed is not None else self.tests_run - self.tests_succeeded
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def summary(self) -> str:
+        return f"testsRun {self.tests_run}, testsSucceeded {self.tests_succeeded}, testsFailed {self.failed}"
+
+
+class WebhookEnvelope(BaseModel):
+    data: Up42Webhook
+
+
+class WebhookListEnvelope(BaseModel):
+    data: list[Up42Webhook]
+
+
+class EventListEnvelope(BaseModel):
+    data: list[WebhookEvent]
+
+
+class TestResultEnvelope(BaseModel):
+    __test__ = False  # not a pytest class
+
+    data: WebhookTestResult
+
+
+class Up42Api(ApiClient):
+    """The webhook calls of the UP42 API. ``created_here`` tells the provider whether this client sent a
+    create (the webhook is then its own to remove if the operation fails afterwards)."""
+
+    platform = auth.PLATFORM
+    request_id_headers = auth.REQUEST_ID_HEADERS
+    auth_hint = auth.CREDENTIALS_HINT
+
+    def __init__(self, base_url: str, authentication: Auth | None, *, paced: bool = True) -> None:
+        super().__init__(
+            base_url,
+            headers={"Accept": "application/json"},
+            pace_key=f"up42 {base_url}" if paced else None,
+            rate=RATE,
+            auth=authentication,
+        )
+        self.created_here = False
+
+    # -- the wire format ----------------------------------------------------------------------------
+    def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
+        """``{"data": null, "error": {"code", "message", "details"}}``; also RFC 7807 and OAuth bodies."""
+        try:
+            body = response.json()
+        except ValueError:
+            return None, (response.text.strip()[:200] or response.reason_phrase)
+        if not isinstance(body, dict):
+            return super().error_detail(response)
+        error = body.get("error")
+        if isinstance(error, dict):
+            code, message, details = error.get("code"), error.get("message"), error.get("details")
+            text = "; ".join(str(p) for p in (message, details) if p not in (None, "", {}, []))
+            shown_code = None if code in (None, "", response.status_code, str(response.status_code)) else code
+            return (None if shown_code is None else str(shown_code)), (text[:300] or response.reason_phrase)
+        if isinstance(error, str):
+            return auth.token_error(response)
+        if "title" in body or "detail" in body:  # RFC 7807 problem details
+            text = "; ".join(str(body[k]) for k in ("title", "detail") if body.get(k))
+            return None, text[:300] or response.reason_phrase
+        return super().error_detail(response)
+
+    def check_body(self, operation: str, response: httpx.Response, body: Any, request_id: str | None) -> None:
+        """An envelope with an error and no data is a failure even inside a 2xx answer."""
+        if not isinstance(body, dict) or body.get("data") is not None:
+            return
+        error = body.get("error")
+        if isinstance(error, dict) and (error.get("message") or error.get("code")):
+            code = error.get("code")
+            status = code if isinstance(code, int) and 400 <= code <= 599 else None
+            cls = error_class_for(status) if status else errors.ServerError
+            raise cls(
+                platform=self.platform,
+                operation=operation,
+                status=response.status_code,
+                code=None if code is None else str(code),
+                detail=str(error.get("message") or "error in a successful answer")[:300],
+                request_id=request_id,
+            )
+
+    # -- the calls ----------------------------------------------------------------------------------
+    def list_events(self) -> list[WebhookEvent]:
+        _, envelope = self.request("get webhook events", "GET", "webhooks/events", model=EventListEnvelope)
+        assert envelope is not None
+        return envelope.data
+
+    def list_webhooks(self, workspace_id: str) -> list[Up42Webhook]:
+        _, envelope = self.request(
+            "list webhooks", "GET", f"workspaces/{workspace_id}/webhooks", model=WebhookListEnvelope
+        )
+        assert envelope is not None
+        return envelope.data
+
+    def get_webhook(self, workspace_id: str, webhook_id: str) -> Up42Webhook | None:
+        _, envelope = self.request(
+            "read webhook",
+            "GET",
+            f"workspaces/{workspace_id}/webhooks/{webhook_id}",
+            model=WebhookEnvelope,
+            allow_statuses=frozenset({404}),
+        )
+        return None if envelope is None else envelope.data
+
+    def create_webhook(self, workspace_id: str, body: dict[str, Any]) -> Up42Webhook:
+        self.created_here = True  # set before sending: a lost answer may still have created it
+        _, envelope = self.request(
+            "create webhook", "POST", f"workspaces/{workspace_id}/webhooks", json=body, model=WebhookEnvelope
+        )
+        assert envelope is not None
+        return envelope.data
+
+    def update_webhook(self, workspace_id: str, webhook_id: str, body: dict[str, Any]) -> Up42Webhook:
+        _, envelope = self.request(
+            "update webhook",
+            "PUT",
+            f"workspaces/{workspace_id}/webhooks/{webhook_id}",
+            json=body,
+            model=WebhookEnvelope,
+        )
+        assert envelope is not None
+        return envelope.data
+
+    def delete_webhook(self, workspace_id: str, webhook_id: str) -> None:
+        """Delete (200 or 204, no body); a webhook that is already gone counts as deleted."""
+        self.request(
+            "delete webhook",
+            "DELETE",
+            f"workspaces/{workspace_id}/webhooks/{webhook_id}",
+            allow_statuses=frozenset({404}),
+        )
+
+    def run_tests(self, workspace_id: str, webhook_id: str) -> WebhookTestResult:
+        """Send UP42's test deliveries for every subscribed event (``runWebhookTests``)."""
+        _, envelope = self.request(
+            "test webhook",
+            "POST",
+            f"workspaces/{workspace_id}/webhooks/{webhook_id}/tests",
+            model=TestResultEnvelope,
+        )
+        assert envelope is not None
+        return envelope.data
+
+
+def webhook_body(inputs: Any) -> dict[str, Any]:
+    """The full body of a create or update: all five fields, always (PUT replaces the webhook)."""
+    return {
+        "events": sorted(set(inputs["events"])),
+        "name": inputs["name"],
+        "url": inputs["url"],
+        "secret": inputs.get("secret") or None,
+        "active": bool(inputs.get("active", True)),
+    }
+
+
+class CatalogClient(Up42Api):
+    """The event catalog read at preview time: anonymous, one try, no pacing."""
+
+    max_attempts = 1
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(base_url, None, paced=False)
+
+
+# -- plain functions for programs and scripts --------------------------------------------------------
+def get_webhook_events(*, base_url: str | None = None, region: str | None = None) -> list[WebhookEvent]:
+    """UP42's webhook event catalog (``GET /webhooks/events``; needs no credentials).
+
+    The API root comes from ``base_url``, else ``UP42_BASE_URL``, else the region (``region``,
+    ``UP42_REGION``, default ``eu``)."""
+    ends = auth.endpoints(base_url=base_url, region=region)
+    with deadline_scope(settings.operation_timeout()):
+        return Up42Api(ends.api, None).list_events()
+
+
+def run_webhook_tests(
+    workspace_id: str,
+    webhook_id: str,
+    *,
+    access_token: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    base_url: str | None = None,
+    auth_url: str | None = None,
+    region: str | None = None,
+) -> WebhookTestResult:
+    """Run UP42's test deliveries for one webhook and return the counts (``result.ok``, ``result.failed``).
+
+    Credentials and endpoints come from the arguments, else the environment (``UP42_ACCESS_TOKEN`` or
+    ``UP42_USERNAME``/``UP42_PASSWORD``, ``UP42_BASE_URL``, ``UP42_AUTH_URL``, ``UP42_REGION``): stack
+    config is read only inside the provider. ``webhook_id`` may also be the resource id
+    ``{workspace_id}/{webhook_id}``."""
+    webhook_id = webhook_id.rpartition("/")[2]
+    creds = auth.credentials(access_token, username=username, password=password)
+    reason = creds.missing()
+    if reason:
+        raise errors.ConfigurationError(reason)
+    ends = auth.endpoints(base_url=base_url, auth_url=auth_url, region=region)
+    with deadline_scope(settings.operation_timeout()):
+        return Up42Api(ends.api, auth.Up42Auth(creds, ends.token)).run_tests(workspace_id, webhook_id)

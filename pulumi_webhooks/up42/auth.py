@@ -1,0 +1,255 @@
+"""UP42 credentials and endpoints: the settings, the regions, and access tokens that renew themselves.
+
+UP42 access tokens come from a Keycloak password grant and live five minutes. One token serves every
+resource of the process (single flight through ``_core.tokens``), is renewed 30 s before it expires
+(as UP42's own SDK does), and is renewed once more when the API rejects it mid-run. A given access token
+(``access_token`` input, ``up42:accessToken``, ``UP42_ACCESS_TOKEN``) is used as is; when the API rejects
+it and a username and password are configured, the password grant takes over for the rest of the process.
+
+Nothing here is kept on a provider instance: credentials are looked up per operation and tokens are
+cached at module level, keyed by a hash of the credentials.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+import pydantic
+
+from pulumi_webhooks._core import errors, settings
+from pulumi_webhooks._core.http import ApiClient
+from pulumi_webhooks._core.redact import get_logger
+from pulumi_webhooks._core.tokens import Token, credential_key, tokens
+from pulumi_webhooks._core.urls import api_base_url_problem
+
+log = get_logger("pulumi_webhooks.up42")
+
+PLATFORM = "UP42"
+CLIENT_ID = "up42-api"  # the client id of UP42's authentication docs (the SDK uses up42-sdk)
+RENEW_MARGIN = 30.0  # seconds before expiry a token is replaced (UP42's SDK does the same)
+TOKEN_OPERATION = "token request"  # noqa: S105 (an operation name, not a password)
+REQUEST_ID_HEADERS = ("x-request-id", "x-correlation-id")
+
+USERNAME = settings.Setting("up42:username", "UP42_USERNAME")
+PASSWORD = settings.Setting("up42:password", "UP42_PASSWORD", secret=True)
+ACCESS_TOKEN = settings.Setting("up42:accessToken", "UP42_ACCESS_TOKEN", secret=True)
+BASE_URL = settings.Setting("up42:baseUrl", "UP42_BASE_URL")
+AUTH_URL = settings.Setting("up42:authUrl", "UP42_AUTH_URL")
+REGION = settings.Setting("up42:region", "UP42_REGION", default="eu")
+settings.declare(USERNAME, PASSWORD, ACCESS_TOKEN, BASE_URL, AUTH_URL, REGION)
+
+_OIDC_PATH = "/realms/public/protocol/openid-connect/token"
+REGIONS: dict[str, tuple[str, str]] = {
+    "eu": ("https://api.up42.com", f"https://auth.up42.com{_OIDC_PATH}"),
+    "sa": ("https://api.sa.up42.com", f"https://auth.sa.up42.com{_OIDC_PATH}"),
+}
+
+CREDENTIALS_HINT = (
+    "Check the UP42 credentials: stack config `up42:username`/`up42:password` (or UP42_USERNAME/"
+    "UP42_PASSWORD), or an access token (the `access_token` input, `up42:accessToken` or UP42_ACCESS_TOKEN; "
+    "tokens live 5 minutes), and that the account may manage webhooks of this workspace"
+)
+
+
+# -- endpoints ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Endpoints:
+    """The API root and the token URL to use."""
+
+    api: str
+    token: str
+
+
+def endpoint_problems(
+    *, base_url: str | None = None, auth_url: str | None = None, region: str | None = None
+) -> list[str]:
+    """Why the configured region or URLs cannot be used (empty when they can); no network."""
+    problems: list[str] = []
+    chosen = (region or settings.lookup(REGION) or "eu").lower()
+    if chosen not in REGIONS:
+        problems.append(f"{REGION.names} must be one of {', '.join(REGIONS)}, got {chosen!r}")
+    for setting, explicit in ((BASE_URL, base_url), (AUTH_URL, auth_url)):
+        value = settings.lookup(setting, explicit)
+        problem = api_base_url_problem(value) if value else None
+        if problem:
+            problems.append(f"{setting.names} {problem}")
+    return problems
+
+
+def endpoints(
+    *, base_url: str | None = None, auth_url: str | None = None, region: str | None = None
+) -> Endpoints:
+    """The endpoints from explicit values, else the settings, else the region's defaults."""
+    problems = endpoint_problems(base_url=base_url, auth_url=auth_url, region=region)
+    if problems:
+        raise errors.ConfigurationError(problems[0])
+    api_default, token_default = REGIONS[(region or settings.lookup(REGION) or "eu").lower()]
+    return Endpoints(
+        api=(settings.lookup(BASE_URL, base_url) or api_default).rstrip("/"),
+        token=settings.lookup(AUTH_URL, auth_url) or token_default,
+    )
+
+
+# -- credentials -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Credentials:
+    """What the provider may authenticate with; ``repr`` never shows the secrets."""
+
+    access_token: str | None = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def can_sign_in(self) -> bool:
+        return bool(self.username and self.password)
+
+    def missing(self) -> str | None:
+        """Why these credentials cannot work (naming every place to set them), or None."""
+        if self.access_token or self.can_sign_in:
+            return None
+        token_sources = (
+            f"an access token: the `access_token` input, stack config `{ACCESS_TOKEN.config_key}` "
+            f"or environment variable `{ACCESS_TOKEN.env_var}`"
+        )
+        if self.username and not self.password:
+            return (
+                f"no UP42 password for the configured username: set {PASSWORD.names}, or give {token_sources}"
+            )
+        if self.password and not self.username:
+            return (
+                f"no UP42 username for the configured password: set {USERNAME.names}, or give {token_sources}"
+            )
+        return (
+            f"no UP42 credentials: set stack config `{USERNAME.config_key}` and `{PASSWORD.config_key}` "
+            f"(or environment variables `{USERNAME.env_var}` and `{PASSWORD.env_var}`), or give {token_sources}"
+        )
+
+
+def credentials(
+    access_token: object = None, *, username: str | None = None, password: str | None = None
+) -> Credentials:
+    """The credentials from explicit values (a resource input), else stack config, else environment."""
+    return Credentials(
+        access_token=settings.lookup(ACCESS_TOKEN, access_token),
+        username=settings.lookup(USERNAME, username),
+        password=settings.lookup(PASSWORD, password),
+    )
+
+
+# -- tokens ------------------------------------------------------------------------------------------
+_rejected_lock = threading.Lock()
+_rejected_given_tokens: set[str] = set()  # hashes of given access tokens the API refused
+
+
+def _renew_at(issued: float, lifetime: float) -> float:
+    """When to stop using a token: RENEW_MARGIN before expiry, or half-way for very short lifetimes."""
+    return issued + lifetime - min(RENEW_MARGIN, lifetime / 2)
+
+
+class Up42Auth:
+    """Bearer headers for :class:`~pulumi_webhooks.up42.api.Up42Api`, renewed when the API refuses them
+    (implements ``_core.http.Auth``). One object per operation; the tokens themselves are process-wide."""
+
+    def __init__(self, creds: Credentials, token_url: str) -> None:
+        self._creds = creds
+        self._token_url = token_url
+        self._key = credential_key(token_url, creds.username or "", creds.password or "")
+        self._given_key = credential_key("given", creds.access_token) if creds.access_token else None
+        self._sent: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Up42Auth({self._token_url!r})"
+
+    def headers(self) -> Mapping[str, str]:
+        self._sent = None  # a failed token request must not be "renewed" by the API client
+        token = self._token()
+        self._sent = token
+        return {"Authorization": f"Bearer {token}"}
+
+    def renew(self) -> bool:
+        sent, self._sent = self._sent, None
+        if sent is None:
+            return False
+        if sent == self._creds.access_token:
+            with _rejected_lock:
+                _rejected_given_tokens.add(str(self._given_key))
+            log.info("UP42: the given access token was refused; signing in with username and password")
+            return self._creds.can_sign_in
+        tokens.invalidate(self._key, sent)
+        log.info("UP42: the access token was refused before its expiry; requesting a new one")
+        return True
+
+    def _token(self) -> str:
+        given = self._creds.access_token
+        if given and (not self._creds.can_sign_in or not _was_rejected(self._given_key)):
+            return given
+        if not self._creds.can_sign_in:
+            raise errors.ConfigurationError(self._creds.missing() or "no UP42 credentials")
+        return tokens.get(self._key, self._fetch, margin=0.0).value
+
+    def _fetch(self, _previous: Token | None) -> Token:
+        return request_token(self._token_url, str(self._creds.username), str(self._creds.password))
+
+
+def _was_rejected(key: str | None) -> bool:
+    with _rejected_lock:
+        return key in _rejected_given_tokens
+
+
+class TokenAnswer(pydantic.BaseModel):
+    """The OpenID Connect token endpoint's answer (the fields we use)."""
+
+    access_token: str = pydantic.Field(min_length=1)
+    expires_in: float = pydantic.Field(default=300.0, gt=0)
+
+
+class TokenClient(ApiClient):
+    """The token endpoint. One attempt per call: its failures are retried by the retry loop of the API
+    request that needed the token (backoff, Retry-After, deadline), never by two nested loops."""
+
+    platform = PLATFORM
+    request_id_headers = REQUEST_ID_HEADERS
+    auth_hint = CREDENTIALS_HINT
+    max_attempts = 1
+
+    def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
+        return token_error(response)
+
+    def error_class(self, status: int) -> type[errors.ApiError]:
+        # Keycloak answers 401 invalid_grant for a wrong password and 400 for a bad client or grant.
+        return errors.AuthenticationError if status in (400, 401) else super().error_class(status)
+
+
+def request_token(token_url: str, username: str, password: str) -> Token:
+    """One password grant (``client_id=up42-api``)."""
+    form = {"grant_type": "password", "client_id": CLIENT_ID, "username": username, "password": password}
+    issued = time.time()
+    _, answer = TokenClient(token_url, headers={"Accept": "application/json"}).request(
+        TOKEN_OPERATION, "POST", "", data=form, model=TokenAnswer, idempotent=True
+    )
+    assert answer is not None
+    log.debug("UP42: new access token, valid for %.0f s", answer.expires_in)
+    return Token(answer.access_token, expires_at=_renew_at(issued, answer.expires_in))
+
+
+def token_error(response: httpx.Response) -> tuple[str | None, str | None]:
+    """The OAuth error code and description (``{"error": "invalid_grant", "error_description": …}``)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, response.reason_phrase
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        description = body.get("error_description")
+        return body["error"], description if isinstance(description, str) else None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):  # the API's own envelope
+        inner = body["error"]
+        return _str_or_none(inner.get("code")), _str_or_none(inner.get("message"))
+    return None, response.reason_phrase
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)[:200]
