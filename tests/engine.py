@@ -627,7 +627,8 @@ def _changed_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[str
 class Engine:
     """Stack state plus the engine's operations, against one `ProviderHost`.
 
-    `config` (default: the host's) is what the program sees through `pulumi.Config`.
+    `config` (default: the host's) is what the program sees through `pulumi.Config`. Each operation
+    runs in a new host process, as each CLI command does (`fresh_process_per_run=False` keeps one).
     """
 
     def __init__(
@@ -638,6 +639,7 @@ class Engine:
         stack: str = "dev",
         config: Mapping[str, str] | None = None,
         secret_keys: Iterable[str] | None = None,
+        fresh_process_per_run: bool = True,
     ) -> None:
         self.host = host
         self.project = project or host.project
@@ -650,23 +652,37 @@ class Engine:
         )
         self.state: dict[str, ResourceState] = {}
         self.pending_deletes: list[ResourceState] = []
+        self.fresh_process_per_run = fresh_process_per_run
+        self._runs = 0
         self._lock = threading.Lock()
 
     # --- public operations
 
     def preview(self, program: Program, parallel: int = 4) -> Result:
+        self._new_run()
         return self._deploy(program, preview=True, parallel=parallel)
 
     def up(self, program: Program, parallel: int = 4) -> Result:
+        self._new_run()
         return self._deploy(program, preview=False, parallel=parallel)
 
     def refresh(self, parallel: int = 4) -> Result:
+        self._new_run()
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             steps = list(pool.map(self._refresh_one, list(self.state.values())))
         return Result(steps)
 
     def destroy(self, parallel: int = 4) -> Result:
+        self._new_run()
         return Result(self._delete_all([*self.state.values(), *self.pending_deletes], parallel))
+
+    def _new_run(self) -> None:
+        """Like the CLI, give every command a new provider host process (when `fresh_process_per_run`):
+        whatever a provider keeps in memory lasts one command, not the whole test."""
+        if self.fresh_process_per_run and self._runs:
+            self.host.close()
+            self.host.start()
+        self._runs += 1
 
     def secret_plaintext_outputs(self) -> dict[str, dict[str, Any]]:
         """Every resource's outputs without its secret ones: what `pulumi stack export` shows in clear."""

@@ -10,9 +10,10 @@ seconds, so a long run never works from an old picture of what others changed.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Generic, TypeVar
 
 TTL = 120.0
@@ -71,3 +72,12 @@ class RunListing(Generic[Item]):
         """Forget the listing: a write failed or its answer was lost, so it may no longer be true."""
         with self._guard:
             self._listings.pop(key, None)
+
+    @contextlib.contextmanager
+    def writing(self, key: str) -> Iterator[None]:
+        """Wrap a write: if it fails in any way (its answer may be lost), the listing is dropped."""
+        try:
+            yield
+        except BaseException:
+            self.drop(key)
+            raise

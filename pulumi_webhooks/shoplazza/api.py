@@ -20,7 +20,9 @@ import pydantic
 
 from pulumi_webhooks._core import errors
 from pulumi_webhooks._core.http import ApiClient
+from pulumi_webhooks._core.listing import RunListing
 from pulumi_webhooks._core.pacing import RatePolicy
+from pulumi_webhooks._core.tokens import credential_key
 
 # 2 requests/s per app and store (rate-limits docs); the bucket size is only given as an example ("say,
 # 60"), so we burst little and pace slightly under the documented rate.
@@ -70,6 +72,10 @@ class WebhookPage(pydantic.BaseModel):
     has_more: bool = False
 
 
+# One listing per shop and app (token) per run, shared by look-ups and refresh reads.
+_listing: RunListing[ShoplazzaWebhook] = RunListing(lambda webhook: webhook.id)
+
+
 class ShoplazzaApi(ApiClient):
     """The webhook calls of one shop's Open API, in the wire format of one API version."""
 
@@ -91,6 +97,15 @@ class ShoplazzaApi(ApiClient):
         )
         self.version = version
         self.wire = WIRE_FORMATS[version]
+        self._listing_key = f"{shop_url} {credential_key(token)}"
+
+    def webhooks(self) -> list[ShoplazzaWebhook]:
+        """The shop's subscriptions, from this run's listing (one request per page per run and shop)."""
+        return _listing.get(self._listing_key, self.list_webhooks)
+
+    def find_webhook(self, webhook_id: str) -> ShoplazzaWebhook | None:
+        """One subscription from this run's listing, or None when the shop does not hold it."""
+        return next((w for w in self.webhooks() if w.id == webhook_id), None)
 
     def list_webhooks(
         self, *, topic: str | None = None, page_size: int = PAGE_SIZE
@@ -115,16 +130,6 @@ class ShoplazzaApi(ApiClient):
                 break
         return found
 
-    def get_webhook(self, webhook_id: str) -> ShoplazzaWebhook | None:
-        _, envelope = self.request(
-            "read webhook",
-            "GET",
-            f"webhooks/{webhook_id}",
-            model=WebhookEnvelope,
-            allow_statuses=frozenset({404}),
-        )
-        return None if envelope is None else envelope.webhook
-
     def create_webhook(self, *, topic: str, address: str) -> ShoplazzaWebhook:
         body = self._body({"address": address, "topic": topic})
         return self._write("create webhook", "POST", "webhooks", body)
@@ -138,7 +143,11 @@ class ShoplazzaApi(ApiClient):
 
     def delete_webhook(self, webhook_id: str) -> None:
         """Delete; a subscription that is already gone counts as deleted."""
-        self.request("delete webhook", "DELETE", f"webhooks/{webhook_id}", allow_statuses=frozenset({404}))
+        with _listing.writing(self._listing_key):
+            self.request(
+                "delete webhook", "DELETE", f"webhooks/{webhook_id}", allow_statuses=frozenset({404})
+            )
+        _listing.remove(self._listing_key, webhook_id)
 
     # -- helpers ------------------------------------------------------------------------------------
     def _body(self, fields: dict[str, str]) -> dict[str, Any]:
@@ -146,12 +155,14 @@ class ShoplazzaApi(ApiClient):
 
     def _write(self, operation: str, method: str, path: str, body: dict[str, Any]) -> ShoplazzaWebhook:
         try:
-            _, envelope = self.request(operation, method, path, json=body, model=WebhookEnvelope)
+            with _listing.writing(self._listing_key):
+                _, envelope = self.request(operation, method, path, json=body, model=WebhookEnvelope)
         except errors.ApiValidationError as exc:
             if exc.detail and any(words in exc.detail.lower() for words in _TOPIC_TAKEN):
                 raise _as_conflict(exc) from None
             raise
         assert envelope is not None
+        _listing.put(self._listing_key, envelope.webhook)
         return envelope.webhook
 
 

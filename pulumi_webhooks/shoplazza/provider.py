@@ -139,8 +139,7 @@ class ShoplazzaWebhookProvider(WebhookProvider[ShoplazzaApi, ShoplazzaWebhook]):
         return f"{inputs['shop']}/{remote.id}"
 
     def find_existing(self, api: ShoplazzaApi, inputs: Mapping[str, Any]) -> ShoplazzaWebhook | None:
-        # The list is filtered by topic on the platform; filter again in case a version ignores it.
-        matches = [w for w in api.list_webhooks(topic=inputs["topic"]) if w.topic == inputs["topic"]]
+        matches = [w for w in api.webhooks() if w.topic == inputs["topic"]]
         identical = [w for w in matches if w.address == inputs["address"]]
         return next(iter(identical or matches), None)
 
@@ -161,7 +160,7 @@ class ShoplazzaWebhookProvider(WebhookProvider[ShoplazzaApi, ShoplazzaWebhook]):
 
     # -- read / update / delete ---------------------------------------------------------------------
     def api_read(self, api: ShoplazzaApi, id_: str, inputs: Mapping[str, Any]) -> ShoplazzaWebhook | None:
-        return api.get_webhook(_split_id(id_)[1])
+        return api.find_webhook(_split_id(id_)[1])
 
     def api_update(
         self, api: ShoplazzaApi, id_: str, olds: Mapping[str, Any], inputs: Mapping[str, Any]
@@ -209,7 +208,7 @@ class ShoplazzaWebhookProvider(WebhookProvider[ShoplazzaApi, ShoplazzaWebhook]):
         topic = inputs["topic"]
         holder = "another subscription"
         try:
-            others = [w for w in api.list_webhooks(topic=topic) if w.topic == topic and w.id != webhook_id]
+            others = [w for w in api.webhooks() if w.topic == topic and w.id != webhook_id]
         except errors.ApiError:  # the message is still clear without the id
             others = []
         if others:

@@ -12,7 +12,9 @@ import httpx
 import pydantic
 
 from pulumi_webhooks._core.http import ApiClient
+from pulumi_webhooks._core.listing import RunListing
 from pulumi_webhooks._core.pacing import RatePolicy
+from pulumi_webhooks._core.tokens import credential_key
 
 # 4 requests/s per app per store, leaky bucket of 40 (flow-control docs). We pace slightly under it
 # so that clock differences with the platform's bucket do not cost a 429.
@@ -41,6 +43,10 @@ class WebhookListEnvelope(pydantic.BaseModel):
     webhooks: list[ShoplineWebhook]
 
 
+# One listing per store and app (token) per run, shared by look-ups and refresh reads.
+_listing: RunListing[ShoplineWebhook] = RunListing(lambda webhook: webhook.id)
+
+
 class ShoplineApi(ApiClient):
     """The webhook calls of one store's Admin API."""
 
@@ -58,6 +64,15 @@ class ShoplineApi(ApiClient):
             pace_key=f"shopline {base_url}",
             rate=RATE,
         )
+        self._listing_key = f"{base_url} {credential_key(token)}"
+
+    def webhooks(self) -> list[ShoplineWebhook]:
+        """The store's subscriptions, from this run's listing (one list request per run and store)."""
+        return _listing.get(self._listing_key, self.list_webhooks)
+
+    def find_webhook(self, webhook_id: str) -> ShoplineWebhook | None:
+        """One subscription from this run's listing, or None when the store does not hold it."""
+        return next((w for w in self.webhooks() if str(w.id) == webhook_id), None)
 
     def list_webhooks(self) -> list[ShoplineWebhook]:
         """Every subscription of the store (following a ``Link: rel="next"`` header if one comes)."""
@@ -74,37 +89,33 @@ class ShoplineApi(ApiClient):
                 break
         return found
 
-    def get_webhook(self, webhook_id: str) -> ShoplineWebhook | None:
-        _, envelope = self.request(
-            "read webhook",
-            "GET",
-            f"{webhook_id}/webhooks.json",
-            model=WebhookEnvelope,
-            allow_statuses=frozenset({404}),
-        )
-        return None if envelope is None else envelope.webhook
-
     def create_webhook(self, *, topic: str, address: str, api_version: str) -> ShoplineWebhook:
         body = {"webhook": {"address": address, "api_version": api_version, "topic": topic}}
-        _, envelope = self.request(
-            "create webhook", "POST", "webhooks.json", json=body, model=WebhookEnvelope
-        )
+        with _listing.writing(self._listing_key):
+            _, envelope = self.request(
+                "create webhook", "POST", "webhooks.json", json=body, model=WebhookEnvelope
+            )
         assert envelope is not None
+        _listing.put(self._listing_key, envelope.webhook)
         return envelope.webhook
 
     def update_webhook(self, webhook_id: str, *, address: str) -> ShoplineWebhook:
         body = {"webhook": {"address": address}}
-        _, envelope = self.request(
-            "update webhook", "PUT", f"{webhook_id}/webhooks.json", json=body, model=WebhookEnvelope
-        )
+        with _listing.writing(self._listing_key):
+            _, envelope = self.request(
+                "update webhook", "PUT", f"{webhook_id}/webhooks.json", json=body, model=WebhookEnvelope
+            )
         assert envelope is not None
+        _listing.put(self._listing_key, envelope.webhook)
         return envelope.webhook
 
     def delete_webhook(self, webhook_id: str) -> None:
         """Delete; a subscription that is already gone counts as deleted."""
-        self.request(
-            "delete webhook", "DELETE", f"{webhook_id}/webhooks.json", allow_statuses=frozenset({404})
-        )
+        with _listing.writing(self._listing_key):
+            self.request(
+                "delete webhook", "DELETE", f"{webhook_id}/webhooks.json", allow_statuses=frozenset({404})
+            )
+        _listing.remove(self._listing_key, int(webhook_id))
 
 
 def _next_page(response: httpx.Response) -> dict[str, str | int] | None:

@@ -139,7 +139,7 @@ class ShoplineWebhookProvider(WebhookProvider[ShoplineApi, ShoplineWebhook]):
         return f"{inputs['handle']}/{remote.id}"
 
     def find_existing(self, api: ShoplineApi, inputs: Mapping[str, Any]) -> ShoplineWebhook | None:
-        for webhook in api.list_webhooks():
+        for webhook in api.webhooks():
             if webhook.topic == inputs["topic"] and webhook.address == inputs["address"]:
                 return webhook
         return None
@@ -169,7 +169,7 @@ class ShoplineWebhookProvider(WebhookProvider[ShoplineApi, ShoplineWebhook]):
 
     # -- read / update / delete ---------------------------------------------------------------------
     def api_read(self, api: ShoplineApi, id_: str, inputs: Mapping[str, Any]) -> ShoplineWebhook | None:
-        return api.get_webhook(_split_id(id_)[1])
+        return api.find_webhook(_split_id(id_)[1])
 
     def api_update(
         self, api: ShoplineApi, id_: str, olds: Mapping[str, Any], inputs: Mapping[str, Any]

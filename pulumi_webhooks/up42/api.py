@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.deadline import deadline_scope
 from pulumi_webhooks._core.http import ApiClient, Auth, error_class_for
+from pulumi_webhooks._core.listing import RunListing
 from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks._core.redact import register_secret
 from pulumi_webhooks.up42 import auth
@@ -99,6 +100,10 @@ class TestResultEnvelope(BaseModel):
     data: WebhookTestResult
 
 
+# One listing per workspace per run, shared by look-ups and refresh reads.
+_listing: RunListing[Up42Webhook] = RunListing(lambda webhook: webhook.id)
+
+
 class Up42Api(ApiClient):
     """The webhook calls of the UP42 API. ``created_here`` tells the provider whether this client sent a
     create (the webhook is then its own to remove if the operation fails afterwards)."""
@@ -170,43 +175,54 @@ class Up42Api(ApiClient):
         assert envelope is not None
         return envelope.data
 
-    def get_webhook(self, workspace_id: str, webhook_id: str) -> Up42Webhook | None:
-        _, envelope = self.request(
-            "read webhook",
-            "GET",
-            f"workspaces/{workspace_id}/webhooks/{webhook_id}",
-            model=WebhookEnvelope,
-            allow_statuses=frozenset({404}),
-        )
-        return None if envelope is None else envelope.data
+    def webhooks(self, workspace_id: str) -> list[Up42Webhook]:
+        """The workspace's webhooks, from this run's listing (one list request per run and workspace)."""
+        return _listing.get(self._key(workspace_id), lambda: self.list_webhooks(workspace_id))
+
+    def find_webhook(self, workspace_id: str, webhook_id: str) -> Up42Webhook | None:
+        """One webhook from this run's listing, or None when the workspace does not hold it."""
+        return next((w for w in self.webhooks(workspace_id) if w.id == webhook_id), None)
 
     def create_webhook(self, workspace_id: str, body: dict[str, Any]) -> Up42Webhook:
         self.created_here = True  # set before sending: a lost answer may still have created it
-        _, envelope = self.request(
-            "create webhook", "POST", f"workspaces/{workspace_id}/webhooks", json=body, model=WebhookEnvelope
-        )
+        with _listing.writing(self._key(workspace_id)):
+            _, envelope = self.request(
+                "create webhook",
+                "POST",
+                f"workspaces/{workspace_id}/webhooks",
+                json=body,
+                model=WebhookEnvelope,
+            )
         assert envelope is not None
+        _listing.put(self._key(workspace_id), envelope.data)
         return envelope.data
 
     def update_webhook(self, workspace_id: str, webhook_id: str, body: dict[str, Any]) -> Up42Webhook:
-        _, envelope = self.request(
-            "update webhook",
-            "PUT",
-            f"workspaces/{workspace_id}/webhooks/{webhook_id}",
-            json=body,
-            model=WebhookEnvelope,
-        )
+        with _listing.writing(self._key(workspace_id)):
+            _, envelope = self.request(
+                "update webhook",
+                "PUT",
+                f"workspaces/{workspace_id}/webhooks/{webhook_id}",
+                json=body,
+                model=WebhookEnvelope,
+            )
         assert envelope is not None
+        _listing.put(self._key(workspace_id), envelope.data)
         return envelope.data
 
     def delete_webhook(self, workspace_id: str, webhook_id: str) -> None:
         """Delete (200 or 204, no body); a webhook that is already gone counts as deleted."""
-        self.request(
-            "delete webhook",
-            "DELETE",
-            f"workspaces/{workspace_id}/webhooks/{webhook_id}",
-            allow_statuses=frozenset({404}),
-        )
+        with _listing.writing(self._key(workspace_id)):
+            self.request(
+                "delete webhook",
+                "DELETE",
+                f"workspaces/{workspace_id}/webhooks/{webhook_id}",
+                allow_statuses=frozenset({404}),
+            )
+        _listing.remove(self._key(workspace_id), webhook_id)
+
+    def _key(self, workspace_id: str) -> str:
+        return f"{self.base_url} {workspace_id}"
 
     def run_tests(self, workspace_id: str, webhook_id: str) -> WebhookTestResult:
         """Send UP42's test deliveries for every subscribed event (``runWebhookTests``)."""

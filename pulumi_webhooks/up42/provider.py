@@ -151,7 +151,7 @@ class Up42WebhookProvider(WebhookProvider[Up42Api, Up42Webhook]):
         return f"{inputs['workspace_id']}/{remote.id}"
 
     def find_existing(self, api: Up42Api, inputs: Mapping[str, Any]) -> Up42Webhook | None:
-        same_url = [w for w in api.list_webhooks(inputs["workspace_id"]) if w.url == inputs["url"]]
+        same_url = [w for w in api.webhooks(inputs["workspace_id"]) if w.url == inputs["url"]]
         identical = [w for w in same_url if self.same_as_declared(w, inputs)]
         candidates = identical or same_url
         return candidates[0] if candidates else None
@@ -211,7 +211,7 @@ class Up42WebhookProvider(WebhookProvider[Up42Api, Up42Webhook]):
 
     # -- read / update / delete ---------------------------------------------------------------------
     def api_read(self, api: Up42Api, id_: str, inputs: Mapping[str, Any]) -> Up42Webhook | None:
-        return api.get_webhook(*_split_id(id_))
+        return api.find_webhook(*_split_id(id_))
 
     def api_update(
         self, api: Up42Api, id_: str, olds: Mapping[str, Any], inputs: Mapping[str, Any]

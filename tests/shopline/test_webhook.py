@@ -370,3 +370,15 @@ def test_outputs_are_typed_attributes() -> None:
 
     collect(program)
     assert seen == {"address": ORDERS["address"]}
+
+
+def test_one_listing_per_run_serves_lookups_and_refresh(engine: Engine, sandbox: SandboxProcess) -> None:
+    declared = {
+        f"hook{i}": {"topic": "orders/create", "address": f"https://hooks.example.com/{i}"} for i in range(10)
+    }
+    assert engine.up(webhooks(**declared)).ok
+    assert [r["method"] for r in sandbox.requests("shopline")] == ["GET"] + ["POST"] * 10
+    sandbox.clear_log()
+    assert engine.refresh().ok
+    assert [r["method"] for r in sandbox.requests("shopline")] == ["GET"]  # not one GET per resource
+    assert len(engine.state) == 10

@@ -123,7 +123,8 @@ def test_create_then_no_op_up_makes_no_request(engine: Engine, sandbox: SandboxP
     sandbox.clear_log()
     again = engine.up(webhooks(jobs=JOBS))
     assert again.ok and again.ops == {"jobs": "same"}
-    assert sandbox.requests("up42") == []  # catalog cached, diff needs no call, nothing written
+    # A new run (a new process) reads the public catalog once; diff needs no call, nothing is written.
+    assert [r["path"] for r in sandbox.requests("up42")] == [EVENTS_PATH]
 
 
 def test_preview_reads_only_the_event_catalog(engine: Engine, sandbox: SandboxProcess) -> None:
@@ -133,18 +134,21 @@ def test_preview_reads_only_the_event_catalog(engine: Engine, sandbox: SandboxPr
     assert engine.state == {}
 
 
-def test_one_token_request_per_process(engine: Engine, sandbox: SandboxProcess) -> None:
+def test_one_token_request_per_run(engine: Engine, sandbox: SandboxProcess) -> None:
     program = webhooks(
         a={**JOBS, "url": "https://hooks.example.com/a"},
         b={**JOBS, "url": "https://hooks.example.com/b"},
         c={**JOBS, "url": "https://hooks.example.com/c"},
         d={**JOBS, "url": "https://hooks.example.com/d"},
     )
+    # Every command is a new provider process: one token request each (single flight, then the cached
+    # token for all four resources), never one per resource.
     assert engine.up(program, parallel=4).ok
+    assert count(sandbox, "POST", TOKEN_PATH) == 1
     assert engine.refresh(parallel=4).ok
     assert engine.destroy(parallel=4).ok
-    assert count(sandbox, "POST", TOKEN_PATH) == 1  # single flight, then the cached token for all
-    assert count(sandbox, "GET", EVENTS_PATH) == 1
+    assert count(sandbox, "POST", TOKEN_PATH) == 3
+    assert count(sandbox, "GET", EVENTS_PATH) == 1  # the catalog is read at check time: up only
 
 
 def test_every_field_but_the_workspace_updates_in_place(engine: Engine, sandbox: SandboxProcess) -> None:
@@ -176,7 +180,7 @@ def test_events_order_and_duplicates_make_no_diff(engine: Engine, sandbox: Sandb
     sandbox.clear_log()
     result = engine.up(webhooks(jobs={**JOBS, "events": ["job.status", "order.status", "job.status"]}))
     assert result.ok and result.ops == {"jobs": "same"}
-    assert sandbox.requests("up42") == []
+    assert [r["path"] for r in sandbox.requests("up42")] == [EVENTS_PATH]  # the new run's catalog read
 
 
 def test_changed_secret_is_updated_in_place(engine: Engine, sandbox: SandboxProcess) -> None:
@@ -436,6 +440,7 @@ def test_rejected_given_token_falls_back_to_the_password(
     engine = make_engine(
         env={**up42_env, "UP42_ACCESS_TOKEN": stale, "UP42_USERNAME": USER, "UP42_PASSWORD": PASSWORD}
     )
+    engine.fresh_process_per_run = False  # one process for both commands: the 401 is remembered
     assert engine.up(webhooks(jobs=JOBS)).ok
     assert engine.refresh().ok
     statuses = [r["status"] for r in sandbox.requests("up42") if r["path"] != EVENTS_PATH]
@@ -471,6 +476,7 @@ def test_wrong_password_is_a_clear_error(
 
 
 def test_token_revoked_mid_run_is_renewed_once(engine: Engine, sandbox: SandboxProcess) -> None:
+    engine.fresh_process_per_run = False  # the second up runs in the process that holds the token
     assert engine.up(webhooks(jobs=JOBS)).ok
     sandbox.admin.post("/up42/_admin/revoke-tokens").raise_for_status()
     sandbox.clear_log()
@@ -553,6 +559,7 @@ def test_the_live_event_catalog_is_the_truth(
     admin(sandbox, catalog=["job.status", "order.status", "delivery.status"])
     creds = {"UP42_USERNAME": USER, "UP42_PASSWORD": PASSWORD}
     engine = make_engine(env={**up42_env, **creds})
+    engine.fresh_process_per_run = False  # three previews in one process: the catalog is read once
     assert engine.preview(webhooks(jobs={**JOBS, "events": ["delivery.status"]})).ok
     assert engine.preview(webhooks(jobs={**JOBS, "events": ["job.status", "delivery.status"]})).ok
     typo = engine.preview(webhooks(jobs={**JOBS, "events": ["delivery.stat"]}))
@@ -567,6 +574,7 @@ def test_unreachable_catalog_falls_back_to_the_built_in_list(
     admin(sandbox, catalog=["job.status", "order.status", "delivery.status"])
     sandbox.fault("up42", "status", method="GET", path=r"/webhooks/events$", status=503)
     engine = make_engine(env={**up42_env, "UP42_USERNAME": USER, "UP42_PASSWORD": PASSWORD})
+    engine.fresh_process_per_run = False  # the failed read is remembered for the process
     assert engine.preview(webhooks(jobs=JOBS)).ok
     result = engine.preview(webhooks(jobs={**JOBS, "events": ["delivery.status"]}))
     [(field, reason)] = result.step("jobs").failures
