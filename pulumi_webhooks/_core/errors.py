@@ -63,6 +63,9 @@ class ApiError(WebhookError):
         # Set by the HTTP client: True when a write may have reached the platform although no answer
         # arrived (lost response, 5xx); the provider must look before it writes again.
         self.may_have_committed = False
+        # Set by a platform for an error that may be retried only so often (CJ: "busy" at most 3
+        # times) or never (0); None leaves it to the client's attempt count.
+        self.max_retries: int | None = None
         self.hint = hint
         self.attempts = 1
         self.elapsed: float | None = None

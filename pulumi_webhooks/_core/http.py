@@ -20,8 +20,8 @@ from typing import Any, ClassVar, Protocol, TypeVar
 import httpx
 import pydantic
 from tenacity import (
+    RetryCallState,
     Retrying,
-    retry_if_exception,
     stop_after_attempt,
     stop_before_delay,
     wait_random_exponential,
@@ -163,7 +163,7 @@ class ApiClient:
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts) | _StopAtDeadline() | stop_before_delay(3600),
             wait=self._wait,
-            retry=retry_if_exception(lambda exc: self._should_retry(exc, idempotent)),
+            retry=lambda state: self._should_retry(state, idempotent),
             before_sleep=lambda state: log.info(
                 "%s %s: retrying after %s (attempt %d)",
                 self.platform,
@@ -322,11 +322,12 @@ class ApiClient:
         error.may_have_committed = sent
         return error
 
-    def _should_retry(self, exc: BaseException, idempotent: bool) -> bool:
+    def _should_retry(self, retry_state: RetryCallState, idempotent: bool) -> bool:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
         if not isinstance(exc, errors.ApiError):
             return False
         retryable = isinstance(exc, (errors.RateLimitedError, errors.ServerError, errors.ConnectionError))
-        if not retryable:
+        if not retryable or (exc.max_retries is not None and retry_state.attempt_number > exc.max_retries):
             return False
         return idempotent or not exc.may_have_committed
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ._core import Platform
+from .cjdropshipping import CjdropshippingPlatform
+from .shoplazza import ShoplazzaPlatform
 from .shopline import ShoplinePlatform
+from .up42 import Up42Platform
 
 PLATFORMS: dict[str, Callable[[], Platform]] = {
+    "cjdropshipping": CjdropshippingPlatform,
+    "up42": Up42Platform,
     "shopline": ShoplinePlatform,
+    "shoplazza": ShoplazzaPlatform,
 }
 
 

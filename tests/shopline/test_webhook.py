@@ -334,7 +334,7 @@ def test_registration_marks_token_secret_and_provider_is_small() -> None:
             ),
         )
 
-    a, b = collect(program)
+    a, b = sorted(collect(program), key=lambda registration: registration.name)
     assert a.type == TYPE == b.type
     assert "access_token" in a.secret_inputs and "access_token" in a.additional_secret_outputs
     assert {k: v for k, v in a.inputs.items()} == {k: v for k, v in b.inputs.items()}

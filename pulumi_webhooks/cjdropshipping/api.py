@@ -1,0 +1,309 @@
+"""What to call on CJdropshipping API 2.0: the token endpoints, ``webhook/set`` and ``setting/get``.
+
+Base URL ``https://developers.cjdropshipping.com/api2.0/v1`` (reference/platforms.md §1). Every answer is
+the envelope ``{code, result, message, data, requestId[, success]}``, and errors usually arrive as
+HTTP 200 with ``result: false``: :meth:`CjClient.check_body` turns them into the shared error tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Protocol
+
+import httpx
+import pydantic
+from pydantic import BeforeValidator, ConfigDict, Field
+
+from pulumi_webhooks._core import errors
+from pulumi_webhooks._core.http import ApiClient, Auth
+from pulumi_webhooks._core.pacing import RatePolicy
+from pulumi_webhooks._core.redact import redact, register_secret
+from pulumi_webhooks.cjdropshipping.topics import CANCEL, ENABLE, GROUPS
+
+PLATFORM = "CJdropshipping"
+AUTH_HEADER = "CJ-Access-Token"
+
+# CJ's own codes (global error-code table, §1.5).
+SUCCESS = 200
+BUSY = 1600000  # "System busy": retried, at most 3 times (the table says so)
+MAX_BUSY_RETRIES = 3
+AUTH_CODES = frozenset({1600001, 1600002, 1600003, 1601000})
+TOO_MANY_REQUESTS = 1600200
+QUOTA_USED_UP = 1600201
+PARAM_ERROR = 1600300
+URL_HINTS = {
+    1607001: "CJ refuses localhost and loopback addresses: use a public https:// URL",
+    1607002: "CJ accepts only https:// callback URLs",
+    1607003: "CJ calls the URL when it is set and needs HTTP 200 from it: deploy the receiver first and "
+    "make it answer POST with 200 within 3 seconds",
+}
+REQUIREMENTS_HINT = (
+    "The receiver must accept POST with Content-Type application/json over HTTPS and answer 200 within "
+    "3 seconds"
+)
+
+
+def is_validation_code(code: int) -> bool:
+    """1606xxx/1607xxx (webhook settings), 1600300 (param error), 16900xxx (malformed request)."""
+    return code // 1000 in (1606, 1607) or code == PARAM_ERROR or code // 1000 == 16900
+
+
+# -- wire shapes ------------------------------------------------------------------------------------
+# A Long on the wire; kept as text because it is the HMAC key CJ signs deliveries with.
+OpenId = Annotated[str | None, BeforeValidator(lambda value: None if value is None else str(value))]
+
+
+class TokenGrant(pydantic.BaseModel):
+    """``data`` of getAccessToken and refreshAccessToken (refresh answers without ``openId``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    open_id: OpenId = Field(None, alias="openId")
+    access_token: str = Field(alias="accessToken", min_length=1)
+    access_token_expiry: str | None = Field(None, alias="accessTokenExpiryDate")
+    refresh_token: str | None = Field(None, alias="refreshToken")
+    refresh_token_expiry: str | None = Field(None, alias="refreshTokenExpiryDate")
+
+
+class TokenEnvelope(pydantic.BaseModel):
+    data: TokenGrant
+
+
+class AccountSettings(pydantic.BaseModel):
+    """``data`` of ``GET /setting/get``: only what we use; the ``callback`` block is parsed tolerantly."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    open_id: OpenId = Field(None, alias="openId")
+    setting: dict[str, Any] | None = None
+    callback: Any = None
+
+
+class SettingsEnvelope(pydantic.BaseModel):
+    data: AccountSettings
+
+
+@dataclass(frozen=True)
+class CallbackSettings:
+    """An account's callback settings as we know them.
+
+    ``groups`` maps a group to its URL when enabled and to None when cancelled; a group CJ did not
+    mention is left out (unknown), and ``groups`` is None when ``setting/get`` had no ``callback`` block.
+    ``conflicts`` names enabled groups whose URL differs from a declaration (set while adopting)."""
+
+    open_id: str | None
+    groups: Mapping[str, str | None] | None
+    conflicts: tuple[str, ...] = ()
+
+
+def parse_callback(block: Any) -> dict[str, str | None] | None:
+    """The groups of a ``callback`` block, in any spelling the docs have shown:
+    ``{"product": {"type": "ENABLE", "urls": [...]}}`` (current), ``callbackUrls`` instead of ``urls``
+    (as ``webhook/set`` spells it), or the oldest flat ``{"productType": "ALL", "productCallbackUrls":
+    [...]}``. Returns None when there is no block; missing groups are left out."""
+    if not isinstance(block, dict):
+        return None
+    groups: dict[str, str | None] = {}
+    for group in GROUPS:
+        entry = block.get(group)
+        if isinstance(entry, dict):
+            kind, urls = entry.get("type"), _first_list(entry, "urls", "callbackUrls")
+        elif f"{group}Type" in block:
+            kind, urls = block.get(f"{group}Type"), _first_list(block, f"{group}CallbackUrls", f"{group}Urls")
+        else:
+            continue
+        # "ALL" is the old spelling of ENABLE. An enabled group without a URL delivers nothing.
+        enabled = isinstance(kind, str) and kind.upper() in (ENABLE, "ALL")
+        url = next((u for u in urls if isinstance(u, str) and u), None)
+        groups[group] = url if enabled else None
+    return groups
+
+
+def _first_list(entry: Mapping[str, Any], *keys: str) -> list[Any]:
+    for key in keys:
+        value = entry.get(key)
+        if isinstance(value, list):
+            return value
+        if isinstance(value, str) and value:  # a single URL where a list was expected
+            return [value]
+    return []
+
+
+def set_body(urls: Mapping[str, str | None]) -> dict[str, Any]:
+    """The ``webhook/set`` body: always all four groups (each is required), a missing URL as CANCEL.
+    Whether CJ accepts an empty ``callbackUrls`` for CANCEL is not documented (see docs/cjdropshipping.md)."""
+    return {
+        group: {"type": ENABLE, "callbackUrls": [url]} if url else {"type": CANCEL, "callbackUrls": []}
+        for group in GROUPS
+        for url in (urls.get(group),)
+    }
+
+
+# -- clients ----------------------------------------------------------------------------------------
+class CjClient(ApiClient):
+    """What every CJ call shares: the envelope, CJ's codes, and the request id from the body."""
+
+    platform = PLATFORM
+    request_id_headers = ()  # CJ puts `requestId` in the body: see _request_id
+    auth_hint = (
+        "Check the API key (the `api_key` input, stack config `cjdropshipping:apiKey` or CJ_API_KEY) or "
+        "the access token (`access_token`, `cjdropshipping:accessToken` or CJ_ACCESS_TOKEN)"
+    )
+    rate_limit_hint: ClassVar[str | None] = None
+
+    def check_body(self, operation: str, response: httpx.Response, body: Any, request_id: str | None) -> None:
+        if not isinstance(body, dict):
+            return  # the model validation says what is wrong with the shape
+        code = _code(body.get("code"))
+        failed = (
+            (code is not None and code != SUCCESS)
+            or body.get("result") is False
+            or body.get("success") is False
+        )
+        if failed:
+            raise self.cj_error(operation, response.status_code, code, body.get("message"), request_id)
+
+    def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
+        try:
+            body = response.json()
+        except ValueError:
+            return super().error_detail(response)
+        if isinstance(body, dict) and ("code" in body or "message" in body):
+            code = _code(body.get("code"))
+            message = body.get("message")
+            return (str(code) if code is not None else None), _message(message)
+        return super().error_detail(response)
+
+    def cj_error(
+        self, operation: str, status: int, code: int | None, message: Any, request_id: str | None
+    ) -> errors.ApiError:
+        """The error for a CJ code reported inside a (usually 200) answer."""
+        cls: type[errors.ApiError] = errors.ApiError
+        hint: str | None = None
+        if code in AUTH_CODES:
+            cls, hint = errors.AuthenticationError, self.auth_hint
+        elif code == TOO_MANY_REQUESTS:
+            cls, hint = errors.RateLimitedError, self.rate_limit_hint
+        elif code == QUOTA_USED_UP:
+            cls = errors.RateLimitedError
+            hint = "The account's daily API points are used up; they reset at 00:00 UTC"
+        elif code == BUSY:
+            cls = errors.ServerError
+        elif code is not None and is_validation_code(code):
+            cls = errors.ApiValidationError
+            hint = URL_HINTS.get(code, REQUIREMENTS_HINT if code in (1606001, 1607000) else None)
+        error = cls(
+            platform=self.platform,
+            operation=operation,
+            status=status,
+            code=str(code) if code is not None else None,
+            detail=_message(message) or "result: false",
+            request_id=request_id,
+            hint=hint,
+        )
+        if code == BUSY:
+            error.max_retries = MAX_BUSY_RETRIES  # "System busy": retry, at most 3 times (error-code docs)
+        elif code == QUOTA_USED_UP:
+            error.max_retries = 0  # nothing changes before 00:00 UTC
+        return error
+
+    def _request_id(self, response: httpx.Response) -> str | None:
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("requestId"), str) and body["requestId"]:
+            return str(body["requestId"])[:64]
+        return super()._request_id(response)
+
+
+class CjAuthApi(CjClient):
+    """The token endpoints (no access token header). getAccessToken is rate limited per API key (once
+    per 5 minutes in the 2026-02 docs), so a throttled answer is not worth many retries."""
+
+    max_attempts = 3
+    rate_limit_hint = (
+        "CJ allows one getAccessToken call per API key every 5 minutes. pulumi-webhooks caches the token "
+        "on disk (see docs/cjdropshipping.md); wait a few minutes and run again, or set "
+        "`cjdropshipping:accessToken`"
+    )
+
+    def get_access_token(self, api_key: str) -> TokenGrant:
+        # Safe to repeat: CJ hands out the same token again within 24 hours.
+        _, envelope = self.request(
+            "get access token",
+            "POST",
+            "authentication/getAccessToken",
+            json={"apiKey": api_key},
+            model=TokenEnvelope,
+            idempotent=True,
+        )
+        assert envelope is not None
+        return _registered(envelope.data)
+
+    def refresh_access_token(self, refresh_token: str) -> TokenGrant:
+        _, envelope = self.request(
+            "refresh access token",
+            "POST",
+            "authentication/refreshAccessToken",
+            json={"refreshToken": refresh_token},
+            model=TokenEnvelope,
+            idempotent=True,
+        )
+        assert envelope is not None
+        return _registered(envelope.data)
+
+
+class CjAuth(Auth, Protocol):
+    """``_core.http.Auth`` plus the openId the token answer carried (None when unknown)."""
+
+    @property
+    def open_id(self) -> str | None: ...
+
+
+class CjApi(CjClient):
+    """The settings calls of one account, paced under its QPS."""
+
+    def __init__(self, base_url: str, *, auth: CjAuth, pace_key: str, rate: RatePolicy) -> None:
+        super().__init__(base_url, pace_key=pace_key, rate=rate, auth=auth)
+        self.auth = auth
+        self.seen_open_id: str | None = None
+
+    def open_id(self) -> str | None:
+        """The account's openId: from the token answer, an earlier read, or one more read."""
+        return self.auth.open_id or self.seen_open_id or self.get_settings().open_id
+
+    def get_settings(self) -> AccountSettings:
+        _, envelope = self.request("read settings", "GET", "setting/get", model=SettingsEnvelope)
+        assert envelope is not None
+        if envelope.data.open_id:
+            register_secret(envelope.data.open_id)
+            self.seen_open_id = envelope.data.open_id
+        return envelope.data
+
+    def set_callbacks(self, urls: Mapping[str, str | None]) -> None:
+        """``POST /webhook/set`` with all four groups. The full settings are sent every time, so
+        repeating the call after a lost answer is safe (idempotent)."""
+        self.request("set webhooks", "POST", "webhook/set", json=set_body(urls), idempotent=True)
+
+
+def _registered(grant: TokenGrant) -> TokenGrant:
+    for value in (grant.access_token, grant.refresh_token, grant.open_id):
+        register_secret(value)
+    return grant
+
+
+def _code(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _message(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return redact(str(value))[:300]

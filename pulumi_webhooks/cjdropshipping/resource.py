@@ -1,0 +1,102 @@
+"""``pulumi_webhooks.cjdropshipping.WebhookSettings``: a CJ account's webhook settings in a Pulumi program."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, overload
+
+import pulumi
+import pulumi.dynamic
+
+from pulumi_webhooks._core.resource import resource_props, secret_options, split_args
+from pulumi_webhooks.cjdropshipping.provider import CjWebhookSettingsProvider
+
+_COMPUTED = ("open_id",)
+_SECRETS = ("api_key", "access_token")
+# The openId is the key CJ signs deliveries with: secret although no input of that name is.
+_SECRET_OUTPUTS = (*_SECRETS, "open_id")
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookSettingsArgs:
+    """Inputs of :class:`WebhookSettings`. Every one is optional.
+
+    :param product_url: the https:// callback URL for PRODUCT (and VARIANT) messages; None cancels the group.
+    :param stock_url: the callback URL for STOCK messages; None cancels the group.
+    :param order_url: the callback URL for ORDER messages; None cancels the group.
+    :param logistics_url: the callback URL for LOGISTIC messages; None cancels the group.
+        Each URL: https:// on a public host, at most 200 characters, one per group; it must answer
+        HTTP 200 when CJ probes it at set time. Updated in place.
+    :param api_key: the CJ API key (secret); defaults to stack config ``cjdropshipping:apiKey`` or
+        ``CJ_API_KEY``. Access tokens are fetched with it and cached.
+    :param access_token: an access token to use as is (secret), instead of an API key; defaults to
+        ``cjdropshipping:accessToken`` or ``CJ_ACCESS_TOKEN``.
+    :param adopt: take over the account's settings even if they enable groups with other URLs than
+        declared, instead of failing. Identical settings are always taken over.
+    """
+
+    product_url: pulumi.Input[str] | None = None
+    stock_url: pulumi.Input[str] | None = None
+    order_url: pulumi.Input[str] | None = None
+    logistics_url: pulumi.Input[str] | None = None
+    api_key: pulumi.Input[str] | None = None
+    access_token: pulumi.Input[str] | None = None
+    adopt: pulumi.Input[bool] | None = None
+
+
+class WebhookSettings(pulumi.dynamic.Resource, module="cjdropshipping", name="WebhookSettings"):
+    """The webhook settings of one CJdropshipping account (``POST /api2.0/v1/webhook/set``).
+
+    One per account: id ``cjdropshipping-webhook-settings``. Every URL is updated in place; a group
+    without a URL is cancelled; destroying the resource cancels every group. ``open_id`` (secret) is
+    the key CJ signs deliveries with (``sign`` header: base64 HMAC-SHA256 of the raw body).
+
+    Example::
+
+        import pulumi_webhooks.cjdropshipping as cj
+
+        settings = cj.WebhookSettings(
+            "cj-webhooks",
+            order_url="https://hooks.example.com/cj/orders",
+            logistics_url="https://hooks.example.com/cj/logistics",
+        )
+        pulumi.export("cj_signing_key", settings.open_id)  # stays secret
+    """
+
+    product_url: pulumi.Output[str | None]
+    stock_url: pulumi.Output[str | None]
+    order_url: pulumi.Output[str | None]
+    logistics_url: pulumi.Output[str | None]
+    api_key: pulumi.Output[str | None]
+    access_token: pulumi.Output[str | None]
+    adopt: pulumi.Output[bool]
+    open_id: pulumi.Output[str]
+
+    @overload
+    def __init__(
+        self, resource_name: str, args: WebhookSettingsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        product_url: pulumi.Input[str] | None = None,
+        stock_url: pulumi.Input[str] | None = None,
+        order_url: pulumi.Input[str] | None = None,
+        logistics_url: pulumi.Input[str] | None = None,
+        api_key: pulumi.Input[str] | None = None,
+        access_token: pulumi.Input[str] | None = None,
+        adopt: pulumi.Input[bool] | None = None,
+    ) -> None: ...
+
+    def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+        args_obj, opts = split_args(args, kwargs)
+        props = resource_props(
+            resource_name, WebhookSettingsArgs, args_obj, kwargs, secret_inputs=_SECRETS, computed=_COMPUTED
+        )
+        super().__init__(
+            CjWebhookSettingsProvider(), resource_name, props, secret_options(opts, _SECRET_OUTPUTS)
+        )
