@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit sandbox clean browser
+.PHONY: setup demo test lint typecheck unit sandbox clean browser bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ test: lint typecheck unit
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
 
 sandbox: $(STAMP)
 	$(BIN)/pulumi-webhooks sandbox

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 # name -> (module with a `main(argv) -> int`, one-line help). A new command is one line here.
 COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("pulumi_webhooks.sandbox", "serve a local emulator of the platforms' webhook APIs"),
+    "discover": ("pulumi_webhooks.discover", "list the subscriptions a platform holds; --python adopts them"),
+    "trigger": ("pulumi_webhooks.trigger", "send a correctly signed sample event to a receiver URL"),
 }
 
 

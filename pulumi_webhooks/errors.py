@@ -6,6 +6,7 @@
     ├── ConfigurationError        missing or malformed setting (names the config key and variable)
     ├── InputValidationError      a resource input breaks the platform's rules (names the field)
     ├── OperationTimeoutError     the operation's total deadline ran out
+    ├── SignatureError            a received delivery failed its signature check (pulumi_webhooks.verify)
     └── ApiError                  the platform answered with an error or could not be reached
         ├── AuthenticationError   401/403, rejected credentials
         ├── NotFoundError         404
@@ -29,6 +30,7 @@ from pulumi_webhooks._core.errors import (
     OperationTimeoutError,
     RateLimitedError,
     ServerError,
+    SignatureError,
     TimeoutError,
     WebhookError,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "OperationTimeoutError",
     "RateLimitedError",
     "ServerError",
+    "SignatureError",
     "TimeoutError",
     "WebhookError",
 ]

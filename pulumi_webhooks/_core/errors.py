@@ -38,6 +38,19 @@ class OperationTimeoutError(WebhookError):
     """The operation's total deadline (retries included) ran out."""
 
 
+class SignatureError(WebhookError):
+    """A received webhook delivery failed its signature check (``pulumi_webhooks.verify``).
+
+    The message names the platform and the reason (missing header, malformed value, mismatch, too old),
+    never a header value or the secret.
+    """
+
+    def __init__(self, platform: str, reason: str) -> None:
+        self.platform = platform
+        self.reason = reason
+        super().__init__(f"{platform} webhook signature rejected: {reason}")
+
+
 class ApiError(WebhookError):
     """A platform answered with an error, or could not be reached."""
 
@@ -69,6 +82,7 @@ class ApiError(WebhookError):
         self.hint = hint
         self.attempts = 1
         self.elapsed: float | None = None
+        self.out_of_time = False  # retries stopped because the operation deadline would pass
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -80,8 +94,14 @@ class ApiError(WebhookError):
             facts.append(f"code {self.code}")
         if self.request_id:
             facts.append(f"request id {self.request_id}")
-        if self.attempts > 1:
-            facts.append(f"gave up after {self.attempts} attempts in {self.elapsed or 0:.1f} s")
+        if self.attempts > 1 or self.out_of_time:
+            tries = f"{self.attempts} attempt{'s' if self.attempts > 1 else ''}"
+            facts.append(f"gave up after {tries} in {self.elapsed or 0:.1f} s")
+        if self.out_of_time:
+            facts.append(
+                "out of time: the operation deadline pulumi-webhooks:operationTimeout / "
+                "PULUMI_WEBHOOKS_OPERATION_TIMEOUT would pass before the next try"
+            )
         if facts:
             parts.append(f" ({', '.join(facts)})")
         if self.detail:
@@ -90,9 +110,10 @@ class ApiError(WebhookError):
             parts.append(f"{'' if parts[-1].endswith(('.', '!', '?')) else '.'} {self.hint}")
         return "".join(parts)
 
-    def gave_up(self, attempts: int, elapsed: float) -> None:
-        """Record that retries were exhausted (the message then says so)."""
-        self.attempts, self.elapsed = attempts, elapsed
+    def gave_up(self, attempts: int, elapsed: float, *, out_of_time: bool = False) -> None:
+        """Record that retries were exhausted, or cut short by the operation deadline (the message then
+        says so)."""
+        self.attempts, self.elapsed, self.out_of_time = attempts, elapsed, out_of_time
         self.message = redact(self._render())
         self.args = (self.message,)
 
@@ -141,6 +162,7 @@ __all__ = [
     "OperationTimeoutError",
     "RateLimitedError",
     "ServerError",
+    "SignatureError",
     "TimeoutError",
     "WebhookError",
 ]

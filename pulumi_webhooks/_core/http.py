@@ -12,6 +12,7 @@ Per-platform clients (``shopline/api.py`` …) say *what* to call; this module s
 from __future__ import annotations
 
 import email.utils
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -103,13 +104,18 @@ class Auth(Protocol):
 
 
 class _StopAtDeadline(stop_base):
-    """Stop retrying when the next sleep would pass the operation deadline."""
+    """Stop retrying when the next sleep would pass the operation deadline (``fired`` tells the error
+    message why the retries stopped)."""
+
+    def __init__(self) -> None:
+        self.fired = False
 
     def __call__(self, retry_state: Any) -> bool:
         deadline = _deadline.current_deadline()
         if deadline is None:
             return False
-        return time.monotonic() + (retry_state.upcoming_sleep or 0.0) >= deadline
+        self.fired = time.monotonic() + (retry_state.upcoming_sleep or 0.0) >= deadline
+        return self.fired
 
 
 class ApiClient:
@@ -160,8 +166,9 @@ class ApiClient:
         if idempotent is None:
             idempotent = method.upper() != "POST"
         started = time.monotonic()
+        at_deadline = _StopAtDeadline()
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts) | _StopAtDeadline() | stop_before_delay(3600),
+            stop=stop_after_attempt(self.max_attempts) | at_deadline | stop_before_delay(3600),
             wait=self._wait,
             retry=lambda state: self._should_retry(state, idempotent),
             before_sleep=lambda state: log.info(
@@ -188,8 +195,8 @@ class ApiClient:
                 renewed = True
             except errors.ApiError as exc:
                 attempts = retrying.statistics.get("attempt_number", 1)
-                if attempts > 1:
-                    exc.gave_up(attempts, time.monotonic() - started)
+                if attempts > 1 or at_deadline.fired:
+                    exc.gave_up(attempts, time.monotonic() - started, out_of_time=at_deadline.fired)
                 raise
         raise AssertionError("unreachable")
 
@@ -207,7 +214,10 @@ class ApiClient:
     ) -> tuple[httpx.Response, Model | None]:
         left = _deadline.remaining(f"{self.platform} {operation}")
         if self._bucket is not None:
-            self._bucket.acquire(_deadline.current_deadline())
+            try:
+                self._bucket.acquire(_deadline.current_deadline())
+            except errors.OperationTimeoutError as exc:  # say which platform and call were waiting
+                raise errors.OperationTimeoutError(f"{self.platform} {operation}: {exc.message}") from None
         read = settings.request_timeout() if left is None else min(settings.request_timeout(), left)
         timeout = httpx.Timeout(read, connect=min(CONNECT_TIMEOUT, read))
         url = f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
@@ -311,6 +321,17 @@ class ApiClient:
     def _transport_error(
         self, operation: str, exc: httpx.TransportError, cls: type[errors.ConnectionError]
     ) -> errors.ConnectionError:
+        refused = _certificate_refusal(exc)
+        if refused is not None:  # not retried: it fails the same way every time
+            error = cls(
+                platform=self.platform,
+                operation=operation,
+                detail=f"the TLS certificate of {httpx.URL(self.base_url).host} was refused ({refused}); "
+                "verification cannot be turned off: the endpoint needs a certificate this machine trusts "
+                "(a private CA can be added with SSL_CERT_FILE)",
+            )
+            error.max_retries = 0
+            return error
         sent = not isinstance(exc, _NOT_SENT)
         what = type(exc).__name__
         error = cls(
@@ -340,6 +361,17 @@ class ApiClient:
 
 
 _BACKOFF = wait_random_exponential(multiplier=0.25, max=15)
+
+
+def _certificate_refusal(exc: BaseException) -> str | None:
+    """Why certificate verification failed, when that is what broke the connection (httpx wraps the
+    ``ssl`` error in its own)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or "certificate verify failed")
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def error_class_for(status: int) -> type[errors.ApiError]:

@@ -34,16 +34,24 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that masks registered secrets in every record it sees."""
+    """A logging filter that masks registered secrets in every record it sees: its message, and the
+    traceback or stack it carries (formatted here, once, as a handler would)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
+_TRACEBACKS = logging.Formatter()
 _FILTER = RedactingFilter()
 
 

@@ -12,7 +12,7 @@ The module path and class name are written into every stack's state: never renam
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pulumi.dynamic import CheckResult
 
@@ -23,9 +23,10 @@ from pulumi_webhooks._core.provider import ADOPT, InputField, WebhookProvider, i
 from pulumi_webhooks._core.redact import get_logger
 from pulumi_webhooks._core.tokens import credential_key
 from pulumi_webhooks._core.urls import api_base_url_problem, callback_url_problem
-from pulumi_webhooks.cjdropshipping.api import CallbackSettings, CjApi, parse_callback
-from pulumi_webhooks.cjdropshipping.auth import AccessTokenAuth, ApiKeyAuth
 from pulumi_webhooks.cjdropshipping.topics import GROUPS, URL_FIELDS
+
+if TYPE_CHECKING:  # the API client (httpx, pydantic) loads at the first call: a program never needs it
+    from pulumi_webhooks.cjdropshipping.api import CallbackSettings, CjApi
 
 log = get_logger("pulumi_webhooks.cjdropshipping")
 
@@ -105,7 +106,7 @@ def declared_urls(inputs: Mapping[str, Any]) -> dict[str, str | None]:
     return {group: inputs.get(URL_FIELDS[group]) or None for group in GROUPS}
 
 
-class CjWebhookSettingsProvider(WebhookProvider[CjApi, CallbackSettings]):
+class CjWebhookSettingsProvider(WebhookProvider["CjApi", "CallbackSettings"]):
     """Manages the webhook settings (four callback groups) of one CJdropshipping account."""
 
     platform = "CJdropshipping"
@@ -141,6 +142,9 @@ class CjWebhookSettingsProvider(WebhookProvider[CjApi, CallbackSettings]):
         return failures
 
     def connect(self, inputs: Mapping[str, Any], *, resource_id: str | None = None) -> CjApi:
+        from pulumi_webhooks.cjdropshipping.api import CjApi
+        from pulumi_webhooks.cjdropshipping.auth import AccessTokenAuth, ApiKeyAuth
+
         found = credentials(inputs)
         if found is None:
             raise ConfigurationError(MISSING_CREDENTIALS)
@@ -167,6 +171,8 @@ class CjWebhookSettingsProvider(WebhookProvider[CjApi, CallbackSettings]):
         """The account's settings when they matter before a write: identical to the declaration (take
         them over without a write) or enabling a group with another URL (adopt or fail). None when
         there is nothing to protect (only groups to switch on) or CJ shows no callback block."""
+        from pulumi_webhooks.cjdropshipping.api import CallbackSettings, parse_callback
+
         account = api.get_settings()
         groups = parse_callback(account.callback)
         if groups is None:
@@ -200,6 +206,8 @@ class CjWebhookSettingsProvider(WebhookProvider[CjApi, CallbackSettings]):
         # The settings object always exists: a group switched off out of band is drift (its URL
         # disappears), not a deletion. Without a callback block there is nothing to compare: the
         # stored URLs are kept (remote_outputs adds only the openId).
+        from pulumi_webhooks.cjdropshipping.api import CallbackSettings, parse_callback
+
         account = api.get_settings()
         groups = parse_callback(account.callback)
         if groups is None:
@@ -223,6 +231,8 @@ class CjWebhookSettingsProvider(WebhookProvider[CjApi, CallbackSettings]):
 
     # -- helpers ------------------------------------------------------------------------------------
     def _set(self, api: CjApi, inputs: Mapping[str, Any], *, open_id: str | None = None) -> CallbackSettings:
+        from pulumi_webhooks.cjdropshipping.api import CallbackSettings
+
         declared = declared_urls(inputs)
         api.set_callbacks(declared)
         return CallbackSettings(open_id or api.open_id(), declared)

@@ -53,14 +53,15 @@ class WebhookSettings(pulumi.dynamic.Resource, module="cjdropshipping", name="We
 
     Example::
 
+        import pulumi
         import pulumi_webhooks.cjdropshipping as cj
 
-        settings = cj.WebhookSettings(
+        account = cj.WebhookSettings(
             "cj-webhooks",
             order_url="https://hooks.example.com/cj/orders",
             logistics_url="https://hooks.example.com/cj/logistics",
-        )
-        pulumi.export("cj_signing_key", settings.open_id)  # stays secret
+        )  # product and stock have no URL, so they are switched off (CANCEL)
+        pulumi.export("cj_signing_key", account.open_id)  # secret: CJ signs deliveries with it
     """
 
     product_url: pulumi.Output[str | None]

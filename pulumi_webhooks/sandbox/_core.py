@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ._dashboard import DASHBOARD_HEADERS, DASHBOARD_PATHS, render_dashboard
+
 Action = Literal["drop", "commit_then_drop", "truncate"]
 FaultKind = Literal["status", "delay", "drop", "commit_then_drop", "malformed", "truncated"]
 
@@ -218,6 +220,7 @@ class _Stats:
     rate_limited: int = 0
     writes: int = 0
     faults: int = 0
+    connections: int = 0  # TCP connections whose first request was for this platform (keep-alive reuse)
 
 
 class Sandbox:
@@ -288,6 +291,11 @@ class Sandbox:
             for key, value in vars(self._initial).items():
                 setattr(self.settings, key, value)
         self.save_state()
+
+    def request_log(self, platform: str | None = None) -> list[dict[str, Any]]:
+        """The logged platform requests, oldest first (only `platform`'s when given)."""
+        with self._lock:
+            return [dict(e) for e in self._log if platform is None or e["platform"] == platform]
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -372,6 +380,14 @@ class Sandbox:
                     return fault.spec
         return None
 
+    def connection_opened(self, path: str) -> None:
+        """Count a new client connection against the platform of its first request (admin ones are not
+        counted): benchmarks read it to see that clients reuse connections."""
+        name = path.lstrip("/").partition("/")[0]
+        with self._lock:
+            if name in self._stats:
+                self._stats[name].connections += 1
+
     def _record(
         self, name: str, req: SandboxRequest, resp: SandboxResponse, fault: FaultSpec | None, duration: float
     ) -> None:
@@ -419,10 +435,7 @@ class Sandbox:
             self.reset()
             return json_response(200, {"status": "reset"})
         if route == ("GET", "/requests"):
-            wanted = req.query.get("platform", [None])[0]
-            with self._lock:
-                entries = [e for e in self._log if wanted is None or e["platform"] == wanted]
-            return json_response(200, {"requests": entries})
+            return json_response(200, {"requests": self.request_log(req.query.get("platform", [None])[0])})
         if route == ("DELETE", "/requests"):
             with self._lock:
                 self._log.clear()
@@ -443,6 +456,13 @@ class Sandbox:
             with self._lock:
                 stats = {n: json.loads(json.dumps(vars(s))) for n, s in self._stats.items()}  # deep copy
             return json_response(200, {"platforms": stats})
+        if route == ("POST", "/deliver"):  # signed sample events to a topic's subscriptions, on loopback
+            from ._delivery import deliver  # on demand: it loads the samples and topic catalogs
+
+            return deliver(self, _admin_json(req))
+        if req.method == "GET" and route[1] in DASHBOARD_PATHS:  # the read-only HTML dashboard
+            html = render_dashboard(route[1], self.snapshot(), self.request_log())
+            return SandboxResponse(200, dict(DASHBOARD_HEADERS), html.encode())
         return json_response(404, {"error": f"no admin endpoint {req.method} {ADMIN_PREFIX}{path}"})
 
     def _add_fault(self, data: Any) -> dict[str, Any]:

@@ -25,7 +25,14 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _HTTPServer
 
+    def setup(self) -> None:
+        super().setup()
+        self._counted = False  # one handler per connection: count it once, at its first request
+
     def _dispatch(self) -> None:
+        if not self._counted:
+            self._counted = True
+            self.server.sandbox.connection_opened(urlsplit(self.path).path)
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self._write(SandboxResponse(411, {"Content-Type": "text/plain"}, b"Content-Length required"))
             self.close_connection = True

@@ -7,7 +7,8 @@ Mounted at `/up42`:
 - token endpoint `/up42/auth/realms/public/protocol/openid-connect/token` (`UP42_AUTH_URL`): Keycloak's
   password grant, issuing opaque tokens that expire (300 s unless the admin setting says otherwise);
 - platform admin under `/up42/_admin/`: `GET|POST settings` (`token_lifetime`, an `account` whose
-  credentials alone are accepted, the event `catalog`, `unreachable_hosts` whose test deliveries fail)
+  credentials alone are accepted, the event `catalog`, `unreachable_hosts` whose test deliveries fail,
+  `rate_limit` `{"per_second", "burst"}` per caller: UP42 publishes no number, so tests choose one)
   and `POST revoke-tokens` (every issued token stops working: a token that dies mid-run).
 
 Guesses where UP42 documents nothing: create answers 201 and delete 204 (no body, as the docs say);
@@ -88,10 +89,18 @@ class Account(BaseModel):
     password: str = Field(min_length=1)
 
 
+class RateLimit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per_second: float = Field(gt=0, le=10000)
+    burst: float = Field(ge=1, le=10000)
+
+
 class AdminPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token_lifetime: int | None = Field(None, ge=1, le=86400)
+    rate_limit: RateLimit | None = None
     account: Account | None = None  # an explicit null: any username and password are accepted again
     catalog: list[str] | None = Field(None, min_length=1)
     unreachable_hosts: list[str] | None = None
@@ -118,6 +127,7 @@ class Up42Platform(Platform):
             self.catalog: list[dict[str, str]] = [dict(e) for e in DEFAULT_CATALOG]
             self.unreachable_hosts: set[str] = set()
             self.tokens_issued = 0
+            self.rate_limit = RateLimit(per_second=type(self).rate, burst=type(self).burst)
 
     def snapshot(self) -> dict[str, Any]:
         # Webhooks only (their secrets are the platform's data); tokens and the account never.
@@ -150,6 +160,10 @@ class Up42Platform(Platform):
             return None  # the token endpoint and the admin API are not charged
         # Hashed: rate keys must not hold tokens.
         return hashlib.sha256(_bearer(req).encode()).hexdigest()[:16]
+
+    def limits(self, key: str) -> tuple[float, float]:
+        with self.lock:
+            return self.rate_limit.per_second, self.rate_limit.burst
 
     def response_headers(self, req: SandboxRequest) -> dict[str, str]:
         return {"X-Request-Id": str(uuid.uuid4())}
@@ -324,6 +338,8 @@ class Up42Platform(Platform):
                     ]
                 if patch.unreachable_hosts is not None:
                     self.unreachable_hosts = {h.lower() for h in patch.unreachable_hosts}
+                if patch.rate_limit is not None:
+                    self.rate_limit = patch.rate_limit
             return json_response(200, self._admin_view())
         if (req.method, path) == ("POST", "/revoke-tokens"):
             with self.lock:
@@ -343,6 +359,7 @@ class Up42Platform(Platform):
                 "tokens_valid": sum(1 for exp in self.tokens.values() if exp > now),
                 "catalog": [e["name"] for e in self.catalog],
                 "unreachable_hosts": sorted(self.unreachable_hosts),
+                "rate_limit": self.rate_limit.model_dump(),
             }
 
     # -- helpers -------------------------------------------------------------------------------

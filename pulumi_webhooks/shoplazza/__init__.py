@@ -1,4 +1,5 @@
-"""Shoplazza webhook subscriptions: :class:`Webhook` and :class:`WebhookArgs`.
+"""Shoplazza webhook subscriptions: :class:`Webhook` and :class:`WebhookArgs`,
+:class:`Subscriptions` and :class:`SubscriptionsArgs` (one receiver, several topics).
 
 The resource classes load on first use, so that the provider host and the sandbox (which need only
 the provider or the topic catalog) do not import the program-side SDK machinery.
@@ -12,8 +13,9 @@ from pulumi_webhooks.shoplazza.topics import TOPICS
 
 if TYPE_CHECKING:
     from pulumi_webhooks.shoplazza.resource import Webhook, WebhookArgs
+    from pulumi_webhooks.shoplazza.subscriptions import Subscriptions, SubscriptionsArgs
 
-__all__ = ["TOPICS", "Webhook", "WebhookArgs"]
+__all__ = ["TOPICS", "Subscriptions", "SubscriptionsArgs", "Webhook", "WebhookArgs"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,4 +23,8 @@ def __getattr__(name: str) -> Any:
         from pulumi_webhooks.shoplazza import resource
 
         return getattr(resource, name)
+    if name in ("Subscriptions", "SubscriptionsArgs"):
+        from pulumi_webhooks.shoplazza import subscriptions
+
+        return getattr(subscriptions, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

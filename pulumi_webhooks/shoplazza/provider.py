@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.catalog import unknown_name_reason
 from pulumi_webhooks._core.provider import ADOPT, InputField, WebhookProvider, is_unknown
 from pulumi_webhooks._core.urls import api_base_url_problem, callback_url_problem
-from pulumi_webhooks.shoplazza.api import SUPPORTED_VERSIONS, ShoplazzaApi, ShoplazzaWebhook
 from pulumi_webhooks.shoplazza.topics import TOPICS
+
+if TYPE_CHECKING:  # the API client (httpx, pydantic) loads at the first call: a program never needs it
+    from pulumi_webhooks.shoplazza.api import ShoplazzaApi, ShoplazzaWebhook
 
 # -- schema ------------------------------------------------------------------------------------------
 ACCESS_TOKEN = settings.Setting("shoplazza:accessToken", "SHOPLAZZA_ACCESS_TOKEN", secret=True)
@@ -44,6 +46,8 @@ def shop_problem(shop: str) -> str | None:
 
 
 def api_version_problem(version: str) -> str | None:
+    from pulumi_webhooks.shoplazza.api import SUPPORTED_VERSIONS
+
     supported = ", ".join(SUPPORTED_VERSIONS)
     match = _VERSION.fullmatch(version)
     if not match or not 1 <= int(match[2]) <= 12:
@@ -82,7 +86,7 @@ def _split_id(id_: str) -> tuple[str, str]:
     return shop, webhook_id
 
 
-class ShoplazzaWebhookProvider(WebhookProvider[ShoplazzaApi, ShoplazzaWebhook]):
+class ShoplazzaWebhookProvider(WebhookProvider["ShoplazzaApi", "ShoplazzaWebhook"]):
     """Manages one Shoplazza webhook subscription."""
 
     platform = "Shoplazza"
@@ -110,6 +114,8 @@ class ShoplazzaWebhookProvider(WebhookProvider[ShoplazzaApi, ShoplazzaWebhook]):
         return failures
 
     def connect(self, inputs: Mapping[str, Any], *, resource_id: str | None = None) -> ShoplazzaApi:
+        from pulumi_webhooks.shoplazza.api import ShoplazzaApi
+
         shop = inputs.get("shop") or (_split_id(resource_id)[0] if resource_id else None)
         if not shop:
             raise errors.ConfigurationError("Shoplazza: the shop is unknown")

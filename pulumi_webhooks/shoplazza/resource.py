@@ -45,15 +45,16 @@ class Webhook(pulumi.dynamic.Resource, module="shoplazza", name="Webhook"):
 
     Example::
 
+        import pulumi
         import pulumi_webhooks.shoplazza as shoplazza
 
         orders = shoplazza.Webhook(
             "orders-created",
-            shop="my-store",
+            shop="my-store",  # my-store.myshoplaza.com
             topic="orders/create",
             address="https://hooks.example.com/shoplazza/orders",
         )
-        pulumi.export("webhook_id", orders.webhook_id)
+        pulumi.export("orders_webhook_id", orders.webhook_id)
     """
 
     shop: pulumi.Output[str]

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi_webhooks._core import settings
 from pulumi_webhooks._core.catalog import unknown_name_reason
 from pulumi_webhooks._core.errors import ConfigurationError, InputValidationError
 from pulumi_webhooks._core.provider import ADOPT, InputField, WebhookProvider, is_unknown
 from pulumi_webhooks._core.urls import api_base_url_problem, callback_url_problem
-from pulumi_webhooks.shopline.api import ShoplineApi, ShoplineWebhook
 from pulumi_webhooks.shopline.topics import TOPICS, topics_for
+
+if TYPE_CHECKING:  # the API client (httpx, pydantic) loads at the first call: a program never needs it
+    from pulumi_webhooks.shopline.api import ShoplineApi, ShoplineWebhook
 
 # -- schema ------------------------------------------------------------------------------------------
 ACCESS_TOKEN = settings.Setting("shopline:accessToken", "SHOPLINE_ACCESS_TOKEN", secret=True)
@@ -28,7 +30,12 @@ BASE_URL = settings.Setting(
 ADMIN_API_VERSION = settings.Setting(
     "shopline:adminApiVersion", "SHOPLINE_ADMIN_API_VERSION", default="v20260301"
 )
-settings.declare(ACCESS_TOKEN, BASE_URL, ADMIN_API_VERSION)
+# Requests per second the store's plan allows: 4 on standard plans; Enterprise plans are "unlimited"
+# (flow-control docs), and then the provider does not pace at all (a 429 is still retried).
+QPS = settings.Setting("shopline:qps", "SHOPLINE_QPS", default="4")
+settings.declare(ACCESS_TOKEN, BASE_URL, ADMIN_API_VERSION, QPS)
+UNLIMITED = "unlimited"
+MAX_QPS = 1000.0
 
 OLDEST_EVENT_VERSION = "v20240601"  # earlier event versions are managed in the SHOPLINE admin, not the API
 MAX_ADDRESS_LENGTH = 255
@@ -57,6 +64,26 @@ def version_problem(version: str, *, oldest: str | None = None) -> str | None:
     return None
 
 
+def qps_problem(raw: str) -> str | None:
+    if raw.strip().lower() == UNLIMITED:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= MAX_QPS:
+        return (
+            f"must be the store's requests per second (more than 0, at most {MAX_QPS:g}) "
+            f"or `{UNLIMITED}`, got {raw!r}"
+        )
+    return None
+
+
+def store_qps(raw: str) -> float | None:
+    """The store's requests per second from a valid setting; None for an unlimited (Enterprise) plan."""
+    return None if raw.strip().lower() == UNLIMITED else float(raw)
+
+
 def address_problem(address: str) -> str | None:
     return callback_url_problem(address, max_length=MAX_ADDRESS_LENGTH)
 
@@ -83,7 +110,7 @@ def _split_id(id_: str) -> tuple[str, str]:
     return handle, webhook_id
 
 
-class ShoplineWebhookProvider(WebhookProvider[ShoplineApi, ShoplineWebhook]):
+class ShoplineWebhookProvider(WebhookProvider["ShoplineApi", "ShoplineWebhook"]):
     """Manages one SHOPLINE webhook subscription."""
 
     platform = "SHOPLINE"
@@ -117,9 +144,14 @@ class ShoplineWebhookProvider(WebhookProvider[ShoplineApi, ShoplineWebhook]):
         problem = version_problem(admin_version)
         if problem:
             failures.append(("", f"{ADMIN_API_VERSION.names} {problem}"))
+        problem = qps_problem(settings.lookup(QPS) or "")
+        if problem:
+            failures.append(("", f"{QPS.names} {problem}"))
         return failures
 
     def connect(self, inputs: Mapping[str, Any], *, resource_id: str | None = None) -> ShoplineApi:
+        from pulumi_webhooks.shopline.api import ShoplineApi, rate_policy
+
         handle = inputs.get("handle") or (_split_id(resource_id)[0] if resource_id else None)
         if not handle:
             raise ConfigurationError("SHOPLINE: the store handle is unknown")
@@ -130,9 +162,13 @@ class ShoplineWebhookProvider(WebhookProvider[ShoplineApi, ShoplineWebhook]):
         problem = api_base_url_problem(template)
         if problem:
             raise ConfigurationError(f"{BASE_URL.names} {problem}")
+        raw_qps = settings.lookup(QPS) or ""
+        problem = qps_problem(raw_qps)
+        if problem:
+            raise ConfigurationError(f"{QPS.names} {problem}")
         version = settings.lookup(ADMIN_API_VERSION)
         base = template.replace("{handle}", handle).rstrip("/")
-        return ShoplineApi(f"{base}/admin/openapi/{version}", token)
+        return ShoplineApi(f"{base}/admin/openapi/{version}", token, rate=rate_policy(store_qps(raw_qps)))
 
     # -- create -------------------------------------------------------------------------------------
     def resource_id(self, inputs: Mapping[str, Any], remote: ShoplineWebhook) -> str:

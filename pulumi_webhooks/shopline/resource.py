@@ -46,6 +46,7 @@ class Webhook(pulumi.dynamic.Resource, module="shopline", name="Webhook"):
 
     Example::
 
+        import pulumi
         import pulumi_webhooks.shopline as shopline
 
         orders = shopline.Webhook(
@@ -55,7 +56,7 @@ class Webhook(pulumi.dynamic.Resource, module="shopline", name="Webhook"):
             address="https://hooks.example.com/shopline/orders",
             api_version="v20260301",
         )
-        pulumi.export("webhook_id", orders.webhook_id)
+        pulumi.export("orders_webhook_id", orders.webhook_id)
     """
 
     handle: pulumi.Output[str]

@@ -10,6 +10,7 @@ Also the two plain functions for programs and scripts, :func:`get_webhook_events
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -20,8 +21,11 @@ from pulumi_webhooks._core.deadline import deadline_scope
 from pulumi_webhooks._core.http import ApiClient, Auth, error_class_for
 from pulumi_webhooks._core.listing import RunListing
 from pulumi_webhooks._core.pacing import RatePolicy
-from pulumi_webhooks._core.redact import register_secret
+from pulumi_webhooks._core.redact import get_logger, register_secret
+from pulumi_webhooks._core.tokens import Token
 from pulumi_webhooks.up42 import auth
+
+log = get_logger("pulumi_webhooks.up42")
 
 # UP42 publishes no number, only that it answers 429. A modest pace keeps a large stack clear of it;
 # the client still honours 429 + Retry-After when the platform's limit is lower.
@@ -138,7 +142,7 @@ class Up42Api(ApiClient):
             shown_code = None if code in (None, "", response.status_code, str(response.status_code)) else code
             return (None if shown_code is None else str(shown_code)), (text[:300] or response.reason_phrase)
         if isinstance(error, str):
-            return auth.token_error(response)
+            return token_error(response)
         if "title" in body or "detail" in body:  # RFC 7807 problem details
             text = "; ".join(str(body[k]) for k in ("title", "detail") if body.get(k))
             return None, text[:300] or response.reason_phrase
@@ -292,3 +296,64 @@ def run_webhook_tests(
     ends = auth.endpoints(base_url=base_url, auth_url=auth_url, region=region)
     with deadline_scope(settings.operation_timeout()):
         return Up42Api(ends.api, auth.Up42Auth(creds, ends.token)).run_tests(workspace_id, webhook_id)
+
+
+# -- the token endpoint (UP42's Keycloak password grant; the renewal policy lives in auth.py) -----------
+def _renew_at(issued: float, lifetime: float) -> float:
+    """When to stop using a token: RENEW_MARGIN before expiry, or half-way for very short lifetimes."""
+    return issued + lifetime - min(auth.RENEW_MARGIN, lifetime / 2)
+
+
+class TokenAnswer(BaseModel):
+    """The OpenID Connect token endpoint's answer (the fields we use)."""
+
+    access_token: str = Field(min_length=1)
+    expires_in: float = Field(default=300.0, gt=0)
+
+
+class TokenClient(ApiClient):
+    """The token endpoint. One attempt per call: its failures are retried by the retry loop of the API
+    request that needed the token (backoff, Retry-After, deadline), never by two nested loops."""
+
+    platform = auth.PLATFORM
+    request_id_headers = auth.REQUEST_ID_HEADERS
+    auth_hint = auth.CREDENTIALS_HINT
+    max_attempts = 1
+
+    def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
+        return token_error(response)
+
+    def error_class(self, status: int) -> type[errors.ApiError]:
+        # Keycloak answers 401 invalid_grant for a wrong password and 400 for a bad client or grant.
+        return errors.AuthenticationError if status in (400, 401) else super().error_class(status)
+
+
+def request_token(token_url: str, username: str, password: str) -> Token:
+    """One password grant (``client_id=up42-api``)."""
+    form = {"grant_type": "password", "client_id": auth.CLIENT_ID, "username": username, "password": password}
+    issued = time.time()
+    _, answer = TokenClient(token_url, headers={"Accept": "application/json"}).request(
+        auth.TOKEN_OPERATION, "POST", "", data=form, model=TokenAnswer, idempotent=True
+    )
+    assert answer is not None
+    log.debug("UP42: new access token, valid for %.0f s", answer.expires_in)
+    return Token(answer.access_token, expires_at=_renew_at(issued, answer.expires_in))
+
+
+def token_error(response: httpx.Response) -> tuple[str | None, str | None]:
+    """The OAuth error code and description (``{"error": "invalid_grant", "error_description": …}``)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, response.reason_phrase
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        description = body.get("error_description")
+        return body["error"], description if isinstance(description, str) else None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):  # the API's own envelope
+        inner = body["error"]
+        return _str_or_none(inner.get("code")), _str_or_none(inner.get("message"))
+    return None, response.reason_phrase
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)[:200]

@@ -7,21 +7,18 @@ resource of the process (single flight through ``_core.tokens``), is renewed 30 
 it and a username and password are configured, the password grant takes over for the rest of the process.
 
 Nothing here is kept on a provider instance: credentials are looked up per operation and tokens are
-cached at module level, keyed by a hash of the credentials.
+cached at module level, keyed by a hash of the credentials. The grant itself (``api.request_token``) is
+an HTTP call like the others and lives in api.py: this module declares settings, so the provider imports
+it at once, and a program that only declares resources never loads the HTTP client.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import httpx
-import pydantic
-
 from pulumi_webhooks._core import errors, settings
-from pulumi_webhooks._core.http import ApiClient
 from pulumi_webhooks._core.redact import get_logger
 from pulumi_webhooks._core.tokens import Token, credential_key, tokens
 from pulumi_webhooks._core.urls import api_base_url_problem
@@ -145,11 +142,6 @@ _rejected_lock = threading.Lock()
 _rejected_given_tokens: set[str] = set()  # hashes of given access tokens the API refused
 
 
-def _renew_at(issued: float, lifetime: float) -> float:
-    """When to stop using a token: RENEW_MARGIN before expiry, or half-way for very short lifetimes."""
-    return issued + lifetime - min(RENEW_MARGIN, lifetime / 2)
-
-
 class Up42Auth:
     """Bearer headers for :class:`~pulumi_webhooks.up42.api.Up42Api`, renewed when the API refuses them
     (implements ``_core.http.Auth``). One object per operation; the tokens themselves are process-wide."""
@@ -192,64 +184,11 @@ class Up42Auth:
         return tokens.get(self._key, self._fetch, margin=0.0).value
 
     def _fetch(self, _previous: Token | None) -> Token:
+        from pulumi_webhooks.up42.api import request_token  # the HTTP client loads when first needed
+
         return request_token(self._token_url, str(self._creds.username), str(self._creds.password))
 
 
 def _was_rejected(key: str | None) -> bool:
     with _rejected_lock:
         return key in _rejected_given_tokens
-
-
-class TokenAnswer(pydantic.BaseModel):
-    """The OpenID Connect token endpoint's answer (the fields we use)."""
-
-    access_token: str = pydantic.Field(min_length=1)
-    expires_in: float = pydantic.Field(default=300.0, gt=0)
-
-
-class TokenClient(ApiClient):
-    """The token endpoint. One attempt per call: its failures are retried by the retry loop of the API
-    request that needed the token (backoff, Retry-After, deadline), never by two nested loops."""
-
-    platform = PLATFORM
-    request_id_headers = REQUEST_ID_HEADERS
-    auth_hint = CREDENTIALS_HINT
-    max_attempts = 1
-
-    def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
-        return token_error(response)
-
-    def error_class(self, status: int) -> type[errors.ApiError]:
-        # Keycloak answers 401 invalid_grant for a wrong password and 400 for a bad client or grant.
-        return errors.AuthenticationError if status in (400, 401) else super().error_class(status)
-
-
-def request_token(token_url: str, username: str, password: str) -> Token:
-    """One password grant (``client_id=up42-api``)."""
-    form = {"grant_type": "password", "client_id": CLIENT_ID, "username": username, "password": password}
-    issued = time.time()
-    _, answer = TokenClient(token_url, headers={"Accept": "application/json"}).request(
-        TOKEN_OPERATION, "POST", "", data=form, model=TokenAnswer, idempotent=True
-    )
-    assert answer is not None
-    log.debug("UP42: new access token, valid for %.0f s", answer.expires_in)
-    return Token(answer.access_token, expires_at=_renew_at(issued, answer.expires_in))
-
-
-def token_error(response: httpx.Response) -> tuple[str | None, str | None]:
-    """The OAuth error code and description (``{"error": "invalid_grant", "error_description": …}``)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None, response.reason_phrase
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        description = body.get("error_description")
-        return body["error"], description if isinstance(description, str) else None
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):  # the API's own envelope
-        inner = body["error"]
-        return _str_or_none(inner.get("code")), _str_or_none(inner.get("message"))
-    return None, response.reason_phrase
-
-
-def _str_or_none(value: object) -> str | None:
-    return None if value is None or value == "" else str(value)[:200]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CreateResult
 
@@ -22,8 +22,10 @@ from pulumi_webhooks._core.catalog import unknown_name_reason
 from pulumi_webhooks._core.provider import ADOPT, InputField, WebhookProvider, is_unknown, operation
 from pulumi_webhooks._core.urls import callback_url_problem
 from pulumi_webhooks.up42 import auth
-from pulumi_webhooks.up42.api import Up42Api, Up42Webhook, webhook_body
 from pulumi_webhooks.up42.topics import EVENTS, event_catalog
+
+if TYPE_CHECKING:  # the API client (httpx, pydantic) loads at the first call: a program never needs it
+    from pulumi_webhooks.up42.api import Up42Api, Up42Webhook
 
 # -- schema ------------------------------------------------------------------------------------------
 # UP42 publishes no limits; these are ours, generous enough for any real receiver and display name.
@@ -95,7 +97,7 @@ def _secret(value: Any) -> str | None:
     return value or None
 
 
-class Up42WebhookProvider(WebhookProvider[Up42Api, Up42Webhook]):
+class Up42WebhookProvider(WebhookProvider["Up42Api", "Up42Webhook"]):
     """Manages one UP42 webhook."""
 
     platform = "UP42"
@@ -122,6 +124,8 @@ class Up42WebhookProvider(WebhookProvider[Up42Api, Up42Webhook]):
         return failures
 
     def connect(self, inputs: Mapping[str, Any], *, resource_id: str | None = None) -> Up42Api:
+        from pulumi_webhooks.up42.api import Up42Api
+
         creds = auth.credentials(inputs.get("access_token"))
         missing = creds.missing()
         if missing:
@@ -157,6 +161,8 @@ class Up42WebhookProvider(WebhookProvider[Up42Api, Up42Webhook]):
         return candidates[0] if candidates else None
 
     def same_as_declared(self, remote: Up42Webhook, inputs: Mapping[str, Any]) -> bool:
+        from pulumi_webhooks.up42.api import webhook_body
+
         return webhook_body(self.remote_outputs(remote)) == webhook_body(inputs)
 
     def describe(self, remote: Up42Webhook) -> str:
@@ -164,9 +170,13 @@ class Up42WebhookProvider(WebhookProvider[Up42Api, Up42Webhook]):
         return f"id {remote.id}, name {remote.name!r}, events {', '.join(sorted(remote.events))}, {state}"
 
     def adopt(self, api: Up42Api, existing: Up42Webhook, inputs: Mapping[str, Any]) -> Up42Webhook:
+        from pulumi_webhooks.up42.api import webhook_body
+
         return api.update_webhook(inputs["workspace_id"], existing.id, webhook_body(inputs))
 
     def api_create(self, api: Up42Api, inputs: Mapping[str, Any]) -> Up42Webhook:
+        from pulumi_webhooks.up42.api import webhook_body
+
         return api.create_webhook(inputs["workspace_id"], webhook_body(inputs))
 
     # -- verify -------------------------------------------------------------------------------------
@@ -216,6 +226,8 @@ class Up42WebhookProvider(WebhookProvider[Up42Api, Up42Webhook]):
     def api_update(
         self, api: Up42Api, id_: str, olds: Mapping[str, Any], inputs: Mapping[str, Any]
     ) -> Up42Webhook:
+        from pulumi_webhooks.up42.api import webhook_body
+
         workspace_id, webhook_id = _split_id(id_)
         remote = api.update_webhook(workspace_id, webhook_id, webhook_body(inputs))
         if inputs.get("verify"):

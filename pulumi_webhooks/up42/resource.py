@@ -56,14 +56,16 @@ class Webhook(pulumi.dynamic.Resource, module="up42", name="Webhook"):
 
     Example::
 
+        import pulumi
         import pulumi_webhooks.up42 as up42
 
         jobs = up42.Webhook(
             "job-status",
             workspace_id="0cb1eaa0-89a3-11ec-a8a3-0242ac120002",
-            url="https://hooks.example.com/up42",
+            url="https://hooks.example.com/up42/jobs",
             events=["job.status", "order.status"],
             secret=pulumi.Config().require_secret("up42WebhookSecret"),
+            verify=True,
         )
         pulumi.export("webhook_id", jobs.webhook_id)
     """

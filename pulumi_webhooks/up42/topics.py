@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from pulumi_webhooks._core.deadline import deadline_scope
 from pulumi_webhooks._core.redact import get_logger
-from pulumi_webhooks.up42.api import CatalogClient
 
 log = get_logger("pulumi_webhooks.up42")
 
@@ -47,6 +46,8 @@ def event_catalog(api_root: str) -> EventCatalog:
 
 
 def _fetch(api_root: str) -> EventCatalog:
+    from pulumi_webhooks.up42.api import CatalogClient  # the HTTP client loads when first needed
+
     try:
         with deadline_scope(CATALOG_TIMEOUT):
             names = frozenset(event.name for event in CatalogClient(api_root).list_events())

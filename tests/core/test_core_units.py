@@ -21,6 +21,14 @@ from pulumi_webhooks._core.tokens import Token, TokenCache, credential_key
 SETTING = settings.Setting("unit:token", "UNIT_TEST_TOKEN", secret=True, default=None)
 
 
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settings registry and stack config are process-wide: keep this module's test-only ones out
+    of other tests (the docs test lists every declared setting)."""
+    monkeypatch.setattr(settings, "_known", dict(settings._known))
+    monkeypatch.setattr(settings, "_stack_config", dict(settings._stack_config))
+
+
 class FakeConfig:
     def __init__(self, values: dict[str, str]) -> None:
         self.values = values

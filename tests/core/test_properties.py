@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulumi_webhooks._core.provider import UNKNOWN, InputField, WebhookProvider
+from pulumi_webhooks.cjdropshipping.provider import CjWebhookSettingsProvider
 from pulumi_webhooks.shoplazza.provider import ShoplazzaWebhookProvider
 from pulumi_webhooks.shopline.provider import ShoplineWebhookProvider
 from pulumi_webhooks.up42.provider import Up42WebhookProvider
@@ -21,6 +22,7 @@ PROVIDERS: list[type[WebhookProvider[Any, Any]]] = [
     ShoplineWebhookProvider,
     ShoplazzaWebhookProvider,
     Up42WebhookProvider,
+    CjWebhookSettingsProvider,
 ]
 
 
@@ -37,6 +39,7 @@ CREDENTIALS = {
     "SHOPLINE_ACCESS_TOKEN": "prop-test-token",
     "SHOPLAZZA_ACCESS_TOKEN": "prop-test-token",
     "UP42_ACCESS_TOKEN": "prop-test-token",
+    "CJ_API_KEY": "CJ1@api@prop-test-key",
     # UP42's check reads the public event catalog: point it at a closed loopback port, so it falls
     # back to the built-in list without sending anything off this machine.
     "UP42_BASE_URL": "http://127.0.0.1:9",

@@ -357,6 +357,7 @@ def test_admin_settings_validation_and_reset(sandbox: SandboxProcess) -> None:
         "tokens_valid": 0,
         "catalog": ["job.status", "order.status"],
         "unreachable_hosts": [],
+        "rate_limit": {"per_second": 10.0, "burst": 40.0},
     }
     bad_patches: list[dict[str, Any]] = [{"surprise": 1}, {"catalog": []}, {"account": {"username": "x"}}]
     for bad in bad_patches:

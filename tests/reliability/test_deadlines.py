@@ -1,0 +1,121 @@
+"""Time bounds: every provider operation has a total deadline, retries and rate-limit waits included.
+
+The Python provider host ignores Pulumi's customTimeouts (and its Cancel does nothing), so the bound is
+ours: ``pulumi-webhooks:operationTimeout`` / ``PULUMI_WEBHOOKS_OPERATION_TIMEOUT`` (default 300 s).
+Running out of it fails the step with one clear line that names the setting; the next clean `up`
+converges. Each case would otherwise wait far longer than its deadline (a 60 s Retry-After, a 30 s
+request timeout, endless 503s, a 5 s pace), so a passing test shows the bound holds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import SandboxProcess
+
+from reliability.harness import (
+    CjTenant,
+    ShoplazzaTenant,
+    ShoplineTenant,
+    clear_error_problem,
+    last_line,
+    step_outcome,
+)
+
+SETTING_NAMES = ("pulumi-webhooks:operationTimeout", "PULUMI_WEBHOOKS_OPERATION_TIMEOUT")
+
+
+def assert_deadline_error(error: str | None, label: str) -> None:
+    assert error is not None, "the operation should have run out of time"
+    assert clear_error_problem(error, label) is None, clear_error_problem(error, label)
+    line = last_line(error)
+    assert all(name in line for name in SETTING_NAMES), line
+
+
+def test_endless_503s_stop_at_the_deadline_from_stack_config(sandbox: SandboxProcess) -> None:
+    store = ShoplineTenant("deadline-config", sandbox)
+    method, path = store.requests["create"]
+    sandbox.fault("shopline", "status", method=method, path=path, status=503, count=1000)
+    engine = store.engine(config={"pulumi-webhooks:operationTimeout": "2"})
+    try:
+        spec = store.stage(0)
+        failed = engine.up(store.program(spec))
+        for name in spec:  # both creates met the endless 503s
+            assert_deadline_error(step_outcome(failed, name), "SHOPLINE")
+            assert "HTTP 503" in last_line(step_outcome(failed, name) or "")
+        assert store.live() == []
+
+        sandbox.admin.delete("/_sandbox/faults").raise_for_status()
+        clean = engine.up(store.program(spec))
+        assert clean.ok, clean.steps
+        assert store.problems(engine, spec) == []
+    finally:
+        engine.host.close()
+
+
+def test_a_slow_platform_is_cut_off_at_the_deadline_from_the_environment(sandbox: SandboxProcess) -> None:
+    # The request timeout (30 s by default) is longer than what is left of the operation: the request
+    # gets only the time that is left.
+    store = ShoplineTenant("deadline-env", sandbox)
+    spec = store.stage(0)
+    engine = store.engine(env={"PULUMI_WEBHOOKS_OPERATION_TIMEOUT": "1.5"})
+    try:
+        assert engine.up(store.program(spec)).ok
+        method, path = store.requests["read"]
+        sandbox.fault("shopline", "delay", method=method, path=path, delay=5, count=3)
+        refreshed = engine.refresh()
+        assert_deadline_error(step_outcome(refreshed), "SHOPLINE")
+        assert store.problems(engine, spec) == []  # a failed refresh keeps state as it was
+    finally:
+        engine.host.close()
+
+
+def test_a_retry_after_beyond_the_deadline_fails_at_once(sandbox: SandboxProcess) -> None:
+    shop = ShoplazzaTenant("deadline-retry-after", sandbox)
+    method, path = shop.requests["create"]
+    sandbox.fault("shoplazza", "status", method=method, path=path, status=429, retry_after=60, count=1)
+    engine = shop.engine(env={"PULUMI_WEBHOOKS_OPERATION_TIMEOUT": "3"})
+    try:
+        spec = shop.stage(0)
+        failed = engine.up(shop.program(spec))
+        error = step_outcome(failed)
+        assert_deadline_error(error, "Shoplazza")
+        assert "HTTP 429" in last_line(error or "")
+        # One list and two creates: the throttled create was not tried again.
+        assert [r["method"] for r in sandbox.requests("shoplazza")] == ["GET", "POST", "POST"]
+        clean = engine.up(shop.program(spec))
+        assert clean.ok, clean.steps
+        assert shop.problems(engine, spec) == []
+    finally:
+        engine.host.close()
+
+
+def test_waiting_for_the_rate_limit_counts_against_the_deadline(
+    sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    # An account paced at 0.2 requests/s: the second call of a create would wait ~5 s for its turn.
+    account = CjTenant("deadline-pace", sandbox, cache_dir=tmp_path)
+    CjTenant.prepare(sandbox)
+    engine = account.engine(env={"CJ_QPS": "0.2", "PULUMI_WEBHOOKS_OPERATION_TIMEOUT": "2"})
+    try:
+        first, _ = account.specs()
+        failed = engine.up(account.program(first))
+        error = step_outcome(failed, "cj")
+        assert error is not None and clear_error_problem(error, "CJdropshipping") is None, error
+        line = last_line(error)
+        assert "rate limit" in line and "pulumi-webhooks:operationTimeout" in line, line
+        assert account.enabled() == {}
+    finally:
+        engine.host.close()
+
+
+def test_a_malformed_operation_timeout_is_a_clear_error(sandbox: SandboxProcess) -> None:
+    store = ShoplineTenant("deadline-bad", sandbox)
+    engine = store.engine(env={"PULUMI_WEBHOOKS_OPERATION_TIMEOUT": "soon"})
+    try:
+        failed = engine.up(store.program(store.stage(0)))
+        line = last_line(step_outcome(failed) or "")
+        assert line.startswith("ConfigurationError") and all(n in line for n in SETTING_NAMES), line
+        assert "'soon'" in line and sandbox.writes("shopline") == []
+    finally:
+        engine.host.close()

@@ -1,0 +1,123 @@
+"""Rate limits under concurrency: the sandbox enforces each platform's documented limit, and the
+provider, run as the provider host runs it (4 RPCs at once), stays under it.
+
+SHOPLINE: 4 requests/s per store, leaky bucket of 40; Shoplazza: 2/s per shop (bucket 60); CJ: the
+account's QPS (1/s at the lowest level), answered as code 1600200 inside HTTP 200; UP42 publishes no
+number, so the sandbox's is configurable. The sandbox's own tests check each bucket; here the provider
+meets them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import httpx
+from conftest import SandboxProcess
+from engine import Engine
+
+from pulumi_webhooks.shoplazza.topics import TOPICS as SHOPLAZZA_TOPICS
+from reliability.harness import (
+    ShoplazzaTenant,
+    ShoplineTenant,
+    Spec,
+    Up42Tenant,
+    start_host,
+)
+
+SHOPLINE_COUNT = 100
+SHOPLAZZA_SHOPS = ("rate-a", "rate-b")  # a shop holds one subscription per topic: 60 need two shops
+SHOPLAZZA_PER_SHOP = 30
+MAX_THROTTLED = 0.02
+
+
+def test_100_shopline_and_60_shoplazza_subscriptions_with_4_rpcs_at_once(sandbox: SandboxProcess) -> None:
+    store = ShoplineTenant("rate", sandbox)
+    shops = [ShoplazzaTenant(slug, sandbox) for slug in SHOPLAZZA_SHOPS]
+    store_spec: Spec = {
+        f"sl-{i:03}": {"topic": "orders/create", "address": store.url(f"h{i:03}")}
+        for i in range(SHOPLINE_COUNT)
+    }
+    topics = sorted(SHOPLAZZA_TOPICS)[:SHOPLAZZA_PER_SHOP]
+    shop_specs: list[Spec] = [
+        {f"{shop.shop}-{i:02}": {"topic": t, "address": shop.url(t)} for i, t in enumerate(topics)}
+        for shop in shops
+    ]
+    # One declaration at a time, the three stores interleaved, as a program declaring resources of
+    # several platforms side by side (the SDK registers a handful at once, in program order).
+    queues = [
+        [tenant.program({name: inputs}) for name, inputs in spec.items()]
+        for tenant, spec in ((store, store_spec), *zip(shops, shop_specs, strict=True))
+    ]
+    declarations = [run for batch in itertools.zip_longest(*queues) for run in batch if run is not None]
+
+    def program() -> None:
+        for declare in declarations:
+            declare()
+
+    host = start_host(
+        {**store.env(), **shops[0].env()},
+        {**store.config(), **shops[0].config()},
+        (*store.secret_keys(), *shops[0].secret_keys()),
+    )
+    engine = Engine(host)
+    try:
+        started = time.monotonic()
+        result = engine.up(program, parallel=4)
+        seconds = time.monotonic() - started
+        assert result.ok, [s for s in result.steps if not s.ok][:3]
+        assert len(result.steps) == SHOPLINE_COUNT + len(shops) * SHOPLAZZA_PER_SHOP
+
+        stats = sandbox.stats()["platforms"]
+        summary = []
+        for platform in ("shopline", "shoplazza"):
+            requests, throttled = stats[platform]["requests"], stats[platform]["rate_limited"]
+            summary.append(f"{platform}: {requests} requests, {throttled} answered 429")
+            assert throttled <= MAX_THROTTLED * requests, summary[-1]
+        print(f"\n160 subscriptions, 4 RPCs at once: {seconds:.0f} s; " + "; ".join(summary))
+
+        assert store.problems(engine, store_spec) == []
+        for shop, spec in zip(shops, shop_specs, strict=True):
+            assert shop.problems(engine, spec) == []
+    finally:
+        host.close()
+
+
+def test_up42_limit_is_configurable_in_the_sandbox(sandbox: SandboxProcess) -> None:
+    limits = "/up42/_admin/settings"
+    assert sandbox.admin.get(limits).json()["rate_limit"] == {"per_second": 10.0, "burst": 40.0}
+    sandbox.admin.post(limits, json={"rate_limit": {"per_second": 1, "burst": 3}}).raise_for_status()
+    token = httpx.post(
+        f"{sandbox.url}/up42/auth/realms/public/protocol/openid-connect/token",
+        data={"grant_type": "password", "client_id": "up42-api", "username": "u", "password": "p"},
+    ).json()["access_token"]
+    workspace = Up42Tenant("limit", sandbox).workspace
+    with httpx.Client(
+        base_url=f"{sandbox.url}/up42/api/workspaces/{workspace}/",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as api:
+        statuses = [api.get("webhooks").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert sandbox.admin.post(limits, json={"rate_limit": {"per_second": 0, "burst": 1}}).status_code == 400
+    sandbox.reset()
+    assert sandbox.admin.get(limits).json()["rate_limit"] == {"per_second": 10.0, "burst": 40.0}
+
+
+def test_up42_below_the_clients_pace_converges_on_retry_after(sandbox: SandboxProcess) -> None:
+    # The provider paces UP42 at 10/s; a platform that allows less answers 429 with Retry-After, which
+    # the client honours until every webhook is in.
+    Up42Tenant.prepare(sandbox)
+    sandbox.admin.post(
+        "/up42/_admin/settings", json={"rate_limit": {"per_second": 5, "burst": 5}}
+    ).raise_for_status()
+    workspace = Up42Tenant("slow-workspace", sandbox)
+    spec: Spec = {f"w{i:02}": {"url": workspace.url(f"w{i:02}"), "events": ["job.status"]} for i in range(12)}
+    engine = workspace.engine()
+    try:
+        result = engine.up(workspace.program(spec), parallel=4)
+        assert result.ok, [s for s in result.steps if not s.ok][:3]
+        throttled = sandbox.stats()["platforms"]["up42"]["rate_limited"]
+        assert throttled > 0, "the lower limit should have been met"
+        assert workspace.problems(engine, spec) == []
+    finally:
+        engine.host.close()
