@@ -6,8 +6,9 @@ only the message catalog) do not import the program-side SDK machinery.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from pulumi_webhooks._core.lazy import lazy_exports
 from pulumi_webhooks.cjdropshipping.topics import GROUPS, MESSAGE_TYPES
 
 if TYPE_CHECKING:
@@ -16,9 +17,10 @@ if TYPE_CHECKING:
 __all__ = ["GROUPS", "MESSAGE_TYPES", "WebhookSettings", "WebhookSettingsArgs"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("WebhookSettings", "WebhookSettingsArgs"):
-        from pulumi_webhooks.cjdropshipping import resource
-
-        return getattr(resource, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "WebhookSettings": "resource",
+        "WebhookSettingsArgs": "resource",
+    },
+)

@@ -7,8 +7,9 @@ the provider or the topic catalog) do not import the program-side SDK machinery.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from pulumi_webhooks._core.lazy import lazy_exports
 from pulumi_webhooks.shoplazza.topics import TOPICS
 
 if TYPE_CHECKING:
@@ -18,13 +19,12 @@ if TYPE_CHECKING:
 __all__ = ["TOPICS", "Subscriptions", "SubscriptionsArgs", "Webhook", "WebhookArgs"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("Webhook", "WebhookArgs"):
-        from pulumi_webhooks.shoplazza import resource
-
-        return getattr(resource, name)
-    if name in ("Subscriptions", "SubscriptionsArgs"):
-        from pulumi_webhooks.shoplazza import subscriptions
-
-        return getattr(subscriptions, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "Webhook": "resource",
+        "WebhookArgs": "resource",
+        "Subscriptions": "subscriptions",
+        "SubscriptionsArgs": "subscriptions",
+    },
+)

@@ -8,8 +8,9 @@ only the event catalog) do not import the program-side SDK machinery.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from pulumi_webhooks._core.lazy import lazy_exports
 from pulumi_webhooks.up42.topics import EVENTS
 
 if TYPE_CHECKING:
@@ -32,13 +33,14 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("Webhook", "WebhookArgs"):
-        from pulumi_webhooks.up42 import resource
-
-        return getattr(resource, name)
-    if name in ("WebhookEvent", "WebhookTestResult", "get_webhook_events", "run_webhook_tests"):
-        from pulumi_webhooks.up42 import api  # the HTTP client: only for programs that call these
-
-        return getattr(api, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "Webhook": "resource",
+        "WebhookArgs": "resource",
+        "WebhookEvent": "api",
+        "WebhookTestResult": "api",
+        "get_webhook_events": "api",
+        "run_webhook_tests": "api",
+    },
+)
