@@ -98,6 +98,15 @@ def sandbox(sandbox_process: SandboxProcess) -> SandboxProcess:
     return sandbox_process
 
 
+@pytest.fixture(autouse=True)
+def _fresh_secret_register(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The redactor's register of secrets is process-wide; a value one test registered (hypothesis
+    tries "orders/create" as a token) must not mask another test's messages."""
+    from pulumi_webhooks._core import redact
+
+    monkeypatch.setattr(redact, "_secrets", set(redact._secrets))
+
+
 EngineFactory = Callable[..., Engine]
 
 
