@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -65,30 +65,42 @@ class SandboxProcess:
         return stats
 
 
+def start_sandbox_process(*args: str, stderr: IO[str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """`python -m pulumi_webhooks.sandbox --port 0 ARGS` and the URL it prints once it listens."""
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi_webhooks.sandbox", "--port", "0", *args],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=stderr if stderr is not None else subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = READY.fullmatch(line)
+    if match is None:
+        proc.kill()
+        pytest.fail(f"the sandbox did not start: {line!r}")
+    return proc, match[1]
+
+
+def stop_sandbox_process(proc: subprocess.Popen[str]) -> int:
+    """SIGTERM, as a user's Ctrl-C or a CI runner would; the exit code."""
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
     log = tmp_path_factory.mktemp("sandbox") / "stderr.txt"
     with log.open("w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi_webhooks.sandbox", "--port", "0"],
-            cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-        assert proc.stdout is not None
-        match = READY.fullmatch(proc.stdout.readline())
-        if match is None:
-            proc.kill()
-            pytest.fail(f"the sandbox did not start; see {log}")
-        handle = SandboxProcess(match[1])
+        proc, url = start_sandbox_process(stderr=stderr)
+        handle = SandboxProcess(url)
         try:
             yield handle
         finally:
             handle.admin.close()
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=10)
+            stop_sandbox_process(proc)
 
 
 @pytest.fixture

@@ -58,6 +58,16 @@ def is_unknown(value: object) -> bool:
     return type(value).__name__ == "Unknown"
 
 
+def missing_credential(
+    setting: settings.Setting, value: object, *, field: str, what: str
+) -> tuple[str, str] | None:
+    """The check failure for a credential that is in neither the input, the stack config nor the
+    environment (None when it is somewhere, or when the input is not known yet at preview)."""
+    if is_unknown(value) or settings.lookup(setting, value) is not None:
+        return None
+    return field, f"no {what}: set the `{field}` input, {setting.names}"
+
+
 @dataclass(frozen=True)
 class InputField:
     """One resource input and its policy.

@@ -64,3 +64,31 @@ def split_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, pulu
         else:
             args_obj = value
     return args_obj, opts
+
+
+def dynamic_resource_inputs(
+    resource_name: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    args_type: type[Any],
+    *,
+    secret_inputs: Iterable[str],
+    computed: Iterable[str],
+    secret_outputs: Iterable[str] = (),
+    defaults: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
+    """What every ``X.__init__(resource_name, *args, **kwargs)`` hands to ``pulumi.dynamic.Resource``:
+    the property bag (:func:`resource_props`) and the options with every secret input, and
+    ``secret_outputs`` besides, listed in ``additional_secret_outputs``."""
+    secret_inputs = tuple(secret_inputs)
+    args_obj, opts = split_args(args, kwargs)
+    props = resource_props(
+        resource_name,
+        args_type,
+        args_obj,
+        kwargs,
+        secret_inputs=secret_inputs,
+        computed=computed,
+        defaults=defaults,
+    )
+    return props, secret_options(opts, (*secret_inputs, *secret_outputs))

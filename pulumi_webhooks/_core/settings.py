@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -90,6 +91,20 @@ def require(setting: Setting, input_value: object = None, *, what: str, field: s
         source = f"the `{field}` input, " if field else ""
         raise ConfigurationError(f"no {what}: set {source}{setting.names}")
     return value
+
+
+def setting_problem(setting: Setting, rule: Callable[[str], str | None]) -> str | None:
+    """Why the setting's current value (empty when unset) breaks ``rule``, naming where it is set."""
+    reason = rule(lookup(setting) or "")
+    return None if reason is None else f"{setting.names} {reason}"
+
+
+def checked(setting: Setting, rule: Callable[[str], str | None]) -> str:
+    """The setting's current value; a :class:`ConfigurationError` when it breaks ``rule``."""
+    problem = setting_problem(setting, rule)
+    if problem is not None:
+        raise ConfigurationError(problem)
+    return lookup(setting) or ""
 
 
 def operation_timeout() -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 # Names that can never be reached from the platforms' side.
@@ -117,3 +118,15 @@ def api_base_url_problem(url: str) -> str | None:
     if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return None
     return "must be https:// (plain http:// is accepted only for loopback hosts such as the sandbox)"
+
+
+def base_url_template_problem(placeholder: str) -> Callable[[str], str | None]:
+    """The rule for a per-store base URL template: it names the store with ``placeholder`` and is an
+    acceptable API base URL."""
+
+    def problem(template: str) -> str | None:
+        if placeholder not in template:
+            return f"must contain {placeholder}"
+        return api_base_url_problem(template)
+
+    return problem

@@ -8,13 +8,12 @@ from typing import Any, overload
 import pulumi
 import pulumi.dynamic
 
-from pulumi_webhooks._core.resource import resource_props, secret_options, split_args
+from pulumi_webhooks._core.resource import dynamic_resource_inputs
 from pulumi_webhooks.cjdropshipping.provider import CjWebhookSettingsProvider
 
 _COMPUTED = ("open_id",)
 _SECRETS = ("api_key", "access_token")
 # The openId is the key CJ signs deliveries with: secret although no input of that name is.
-_SECRET_OUTPUTS = (*_SECRETS, "open_id")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,10 +93,13 @@ class WebhookSettings(pulumi.dynamic.Resource, module="cjdropshipping", name="We
     ) -> None: ...
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
-        args_obj, opts = split_args(args, kwargs)
-        props = resource_props(
-            resource_name, WebhookSettingsArgs, args_obj, kwargs, secret_inputs=_SECRETS, computed=_COMPUTED
+        props, opts = dynamic_resource_inputs(
+            resource_name,
+            args,
+            kwargs,
+            WebhookSettingsArgs,
+            secret_inputs=_SECRETS,
+            computed=_COMPUTED,
+            secret_outputs=("open_id",),
         )
-        super().__init__(
-            CjWebhookSettingsProvider(), resource_name, props, secret_options(opts, _SECRET_OUTPUTS)
-        )
+        super().__init__(CjWebhookSettingsProvider(), resource_name, props, opts)

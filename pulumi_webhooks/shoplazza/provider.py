@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.catalog import unknown_name_reason
-from pulumi_webhooks._core.provider import ADOPT, InputField, WebhookProvider, is_unknown
-from pulumi_webhooks._core.urls import api_base_url_problem, callback_url_problem
+from pulumi_webhooks._core.provider import ADOPT, InputField, WebhookProvider, is_unknown, missing_credential
+from pulumi_webhooks._core.urls import api_base_url_problem, base_url_template_problem, callback_url_problem
 from pulumi_webhooks.shoplazza.topics import TOPICS
 
 if TYPE_CHECKING:  # the API client (httpx, pydantic) loads at the first call: a program never needs it
@@ -96,21 +96,17 @@ class ShoplazzaWebhookProvider(WebhookProvider["ShoplazzaApi", "ShoplazzaWebhook
     # -- configure / check --------------------------------------------------------------------------
     def check_settings(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
         failures: list[tuple[str, str]] = []
-        token = inputs.get("access_token")
-        if not is_unknown(token) and settings.lookup(ACCESS_TOKEN, token) is None:
-            failures.append(
-                (
-                    "access_token",
-                    f"no Shoplazza access token: set the `access_token` input, {ACCESS_TOKEN.names}",
-                )
-            )
-        template = settings.lookup(BASE_URL) or ""
-        problem = "must contain {shop}" if "{shop}" not in template else api_base_url_problem(template)
-        if problem:
-            failures.append(("", f"{BASE_URL.names} {problem}"))
-        problem = api_version_problem(settings.lookup(API_VERSION) or "")
-        if problem:
-            failures.append(("", f"{API_VERSION.names} {problem}"))
+        token_missing = missing_credential(
+            ACCESS_TOKEN, inputs.get("access_token"), field="access_token", what="Shoplazza access token"
+        )
+        failures += [token_missing] if token_missing else []
+        for setting, rule in (
+            (BASE_URL, base_url_template_problem("{shop}")),
+            (API_VERSION, api_version_problem),
+        ):
+            problem = settings.setting_problem(setting, rule)
+            if problem:
+                failures.append(("", problem))
         return failures
 
     def connect(self, inputs: Mapping[str, Any], *, resource_id: str | None = None) -> ShoplazzaApi:
@@ -122,14 +118,8 @@ class ShoplazzaWebhookProvider(WebhookProvider["ShoplazzaApi", "ShoplazzaWebhook
         token = settings.require(
             ACCESS_TOKEN, inputs.get("access_token"), what="Shoplazza access token", field="access_token"
         )
-        template = settings.lookup(BASE_URL) or ""
-        problem = api_base_url_problem(template)
-        if problem:
-            raise errors.ConfigurationError(f"{BASE_URL.names} {problem}")
-        version = settings.lookup(API_VERSION) or ""
-        problem = api_version_problem(version)
-        if problem:
-            raise errors.ConfigurationError(f"{API_VERSION.names} {problem}")
+        template = settings.checked(BASE_URL, api_base_url_problem)
+        version = settings.checked(API_VERSION, api_version_problem)
         return ShoplazzaApi(template.replace("{shop}", shop), version, token)
 
     # -- diff ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any, overload
 import pulumi
 import pulumi.dynamic
 
-from pulumi_webhooks._core.resource import resource_props, secret_options, split_args
+from pulumi_webhooks._core.resource import dynamic_resource_inputs
 from pulumi_webhooks.shoplazza.provider import ShoplazzaWebhookProvider
 
 _COMPUTED = ("webhook_id", "created_at", "updated_at")
@@ -85,8 +85,12 @@ class Webhook(pulumi.dynamic.Resource, module="shoplazza", name="Webhook"):
     ) -> None: ...
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
-        args_obj, opts = split_args(args, kwargs)
-        props = resource_props(
-            resource_name, WebhookArgs, args_obj, kwargs, secret_inputs=_SECRETS, computed=_COMPUTED
+        props, opts = dynamic_resource_inputs(
+            resource_name,
+            args,
+            kwargs,
+            WebhookArgs,
+            secret_inputs=_SECRETS,
+            computed=_COMPUTED,
         )
-        super().__init__(ShoplazzaWebhookProvider(), resource_name, props, secret_options(opts, _SECRETS))
+        super().__init__(ShoplazzaWebhookProvider(), resource_name, props, opts)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from pulumi_webhooks._core import settings
 from pulumi_webhooks._core.catalog import unknown_name_reason
 from pulumi_webhooks._core.errors import ConfigurationError, InputValidationError
-from pulumi_webhooks._core.provider import ADOPT, InputField, WebhookProvider, is_unknown
-from pulumi_webhooks._core.urls import api_base_url_problem, callback_url_problem
+from pulumi_webhooks._core.provider import ADOPT, InputField, WebhookProvider, is_unknown, missing_credential
+from pulumi_webhooks._core.urls import api_base_url_problem, base_url_template_problem, callback_url_problem
 from pulumi_webhooks.shopline.topics import TOPICS, topics_for
 
 if TYPE_CHECKING:  # the API client (httpx, pydantic) loads at the first call: a program never needs it
@@ -128,25 +128,18 @@ class ShoplineWebhookProvider(WebhookProvider["ShoplineApi", "ShoplineWebhook"])
                 catalog, where = TOPICS, "SHOPLINE"
             if topic not in catalog:
                 failures.append(("topic", unknown_name_reason(topic, catalog, what="topic", where=where)))
-        token = inputs.get("access_token")
-        if not is_unknown(token) and settings.lookup(ACCESS_TOKEN, token) is None:
-            failures.append(
-                (
-                    "access_token",
-                    f"no SHOPLINE access token: set the `access_token` input, {ACCESS_TOKEN.names}",
-                )
-            )
-        template = settings.lookup(BASE_URL) or ""
-        problem = "must contain {handle}" if "{handle}" not in template else api_base_url_problem(template)
-        if problem:
-            failures.append(("", f"{BASE_URL.names} {problem}"))
-        admin_version = settings.lookup(ADMIN_API_VERSION) or ""
-        problem = version_problem(admin_version)
-        if problem:
-            failures.append(("", f"{ADMIN_API_VERSION.names} {problem}"))
-        problem = qps_problem(settings.lookup(QPS) or "")
-        if problem:
-            failures.append(("", f"{QPS.names} {problem}"))
+        token_missing = missing_credential(
+            ACCESS_TOKEN, inputs.get("access_token"), field="access_token", what="SHOPLINE access token"
+        )
+        failures += [token_missing] if token_missing else []
+        for setting, rule in (
+            (BASE_URL, base_url_template_problem("{handle}")),
+            (ADMIN_API_VERSION, version_problem),
+            (QPS, qps_problem),
+        ):
+            problem = settings.setting_problem(setting, rule)
+            if problem:
+                failures.append(("", problem))
         return failures
 
     def connect(self, inputs: Mapping[str, Any], *, resource_id: str | None = None) -> ShoplineApi:
@@ -158,14 +151,8 @@ class ShoplineWebhookProvider(WebhookProvider["ShoplineApi", "ShoplineWebhook"])
         token = settings.require(
             ACCESS_TOKEN, inputs.get("access_token"), what="SHOPLINE access token", field="access_token"
         )
-        template = settings.lookup(BASE_URL) or ""
-        problem = api_base_url_problem(template)
-        if problem:
-            raise ConfigurationError(f"{BASE_URL.names} {problem}")
-        raw_qps = settings.lookup(QPS) or ""
-        problem = qps_problem(raw_qps)
-        if problem:
-            raise ConfigurationError(f"{QPS.names} {problem}")
+        template = settings.checked(BASE_URL, api_base_url_problem)
+        raw_qps = settings.checked(QPS, qps_problem)
         version = settings.lookup(ADMIN_API_VERSION)
         base = template.replace("{handle}", handle).rstrip("/")
         return ShoplineApi(f"{base}/admin/openapi/{version}", token, rate=rate_policy(store_qps(raw_qps)))

@@ -9,7 +9,7 @@ from typing import Any, overload
 import pulumi
 import pulumi.dynamic
 
-from pulumi_webhooks._core.resource import resource_props, secret_options, split_args
+from pulumi_webhooks._core.resource import dynamic_resource_inputs
 from pulumi_webhooks.up42.provider import Up42WebhookProvider
 
 _COMPUTED = ("webhook_id", "created_at", "updated_at")
@@ -106,14 +106,13 @@ class Webhook(pulumi.dynamic.Resource, module="up42", name="Webhook"):
     ) -> None: ...
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
-        args_obj, opts = split_args(args, kwargs)
-        props = resource_props(
+        props, opts = dynamic_resource_inputs(
             resource_name,
-            WebhookArgs,
-            args_obj,
+            args,
             kwargs,
+            WebhookArgs,
             secret_inputs=_SECRETS,
             computed=_COMPUTED,
             defaults={"name": resource_name},
         )
-        super().__init__(Up42WebhookProvider(), resource_name, props, secret_options(opts, _SECRETS))
+        super().__init__(Up42WebhookProvider(), resource_name, props, opts)

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from conftest import start_sandbox_process, stop_sandbox_process
 
-REPO = Path(__file__).resolve().parents[2]
-READY = re.compile(r"pulumi-webhooks sandbox listening on (http://127\.0\.0\.1:\d+)\n")
 KEY = "CJ5550001@api@9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"  # distinctive, so the log checks can search for it
 SAME_USER_KEY = "CJ5550001@api@00000000000000000000000000000001"
 OTHER_USER_KEY = "CJ7770002@api@ffffffffffffffffffffffffffffffff"
@@ -25,35 +19,13 @@ GROUPS = ("product", "stock", "order", "logistics")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi_webhooks.sandbox", "--port", "0", *args],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    match = READY.fullmatch(proc.stdout.readline())
-    if match is None:
-        proc.kill()
-        pytest.fail("sandbox did not start")
-    return proc, match[1]
-
-
-def _stop(proc: subprocess.Popen[str]) -> int:
-    proc.send_signal(signal.SIGTERM)
-    return proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    proc, found = _start()
+    proc, found = start_sandbox_process()
     try:
         yield found
     finally:
-        assert _stop(proc) == 0
+        assert stop_sandbox_process(proc) == 0
 
 
 @pytest.fixture

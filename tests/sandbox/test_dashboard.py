@@ -7,13 +7,10 @@ Chromium and chromedriver are Debian packages (`chromium`, `chromium-driver`) th
 from __future__ import annotations
 
 import base64
-import os
 import re
 import shutil
-import signal
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import zlib
@@ -24,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import READY, REPO, SandboxProcess
+from conftest import SandboxProcess, start_sandbox_process, stop_sandbox_process
 
 from pulumi_webhooks.sandbox._dashboard import MASK, RECENT_REQUESTS, render_fragment
 
@@ -352,23 +349,12 @@ def test_dashboard_refreshes_itself(sandbox: SandboxProcess, browser: Chromium) 
 
 
 def test_dashboard_says_when_the_sandbox_is_gone(browser: Chromium) -> None:
-    own = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi_webhooks.sandbox", "--port", "0"],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    own, url = start_sandbox_process()
     try:
-        assert own.stdout is not None
-        ready = READY.fullmatch(own.stdout.readline())
-        assert ready is not None, "the sandbox did not start"
-        browser.open(f"{ready[1]}/_sandbox/")
+        browser.open(f"{url}/_sandbox/")
         browser.wait_for("return document.getElementById('live').className === 'ok'")
     finally:
-        own.send_signal(signal.SIGTERM)
-        assert own.wait(timeout=10) == 0
+        assert stop_sandbox_process(own) == 0
     browser.wait_for("return document.getElementById('live').className === 'down'")
     assert "sandbox unreachable" in browser.run("return document.getElementById('live').innerText")
 

@@ -3,48 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
+from conftest import start_sandbox_process, stop_sandbox_process
 
 from pulumi_webhooks.sandbox import main, start_sandbox
 
-REPO = Path(__file__).resolve().parents[2]
 TOKEN = "tok-5f2c9a7e1d3b"  # distinctive, so the log checks can search for it
 VERSION = "v20260301"
-READY = re.compile(r"pulumi-webhooks sandbox listening on (http://127\.0\.0\.1:\d+)\n")
-
-
-def _start(*args: str, stderr: IO[str] | None = None) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi_webhooks.sandbox", "--port", "0", *args],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=stderr if stderr is not None else subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = READY.fullmatch(line)
-    if match is None:
-        proc.kill()
-        pytest.fail(f"sandbox did not start: {line!r}")
-    return proc, match[1]
-
-
-def _stop(proc: subprocess.Popen[str]) -> int:
-    proc.send_signal(signal.SIGTERM)
-    return proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +24,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     """The URL of a sandbox subprocess shared by this module, and the file that holds its stderr."""
     err_path = tmp_path_factory.mktemp("sandbox") / "stderr.txt"
     with err_path.open("w") as err:
-        proc, url = _start(stderr=err)
+        proc, url = start_sandbox_process(stderr=err)
         try:
             yield url, err_path
         finally:
-            assert _stop(proc) == 0
+            assert stop_sandbox_process(proc) == 0
 
 
 @pytest.fixture
@@ -407,7 +379,7 @@ def test_request_log_never_holds_tokens(
 
 def test_state_file_survives_restart(tmp_path: Path) -> None:
     state_file = tmp_path / "state" / "sandbox.json"
-    proc, url = _start("--state-file", str(state_file), "--token", TOKEN)
+    proc, url = start_sandbox_process("--state-file", str(state_file), "--token", TOKEN)
     try:
         with _shopline(url) as api:
             assert api.post("/webhooks.json", json=_hook()).status_code == 200
@@ -415,18 +387,18 @@ def test_state_file_survives_restart(tmp_path: Path) -> None:
             assert api.delete("/13815/webhooks.json").status_code == 200
             hooks = api.get("/webhooks.json").json()
     finally:
-        assert _stop(proc) == 0
+        assert stop_sandbox_process(proc) == 0
     assert json.loads(state_file.read_text())["shopline"]["next_id"] == 13816
     assert TOKEN not in state_file.read_text()
     assert [p.name for p in state_file.parent.iterdir()] == ["sandbox.json"]  # no temp files left
 
-    proc, url = _start("--state-file", str(state_file), "--token", TOKEN)
+    proc, url = start_sandbox_process("--state-file", str(state_file), "--token", TOKEN)
     try:
         with _shopline(url) as api:
             assert api.get("/webhooks.json").json() == hooks
             assert api.post("/webhooks.json", json=_hook("orders/paid")).json()["webhook"]["id"] == 13816
     finally:
-        assert _stop(proc) == 0
+        assert stop_sandbox_process(proc) == 0
 
 
 def test_cli_refuses_remote_host(capsys: pytest.CaptureFixture[str]) -> None:

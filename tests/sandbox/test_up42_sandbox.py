@@ -4,11 +4,7 @@ dedicated one where a test needs its own startup options (state file, --token)."
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,12 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SandboxProcess
+from conftest import SandboxProcess, start_sandbox_process, stop_sandbox_process
 
 from pulumi_webhooks.sandbox import start_sandbox
 
-REPO = Path(__file__).resolve().parents[2]
-READY = re.compile(r"pulumi-webhooks sandbox listening on (http://127\.0\.0\.1:\d+)\n")
 TOKEN_PATH = "/up42/auth/realms/public/protocol/openid-connect/token"
 USER, PASSWORD = "pilot@example.com", "pw-sandbox-5d1f"
 WS = "0cb1eaa0-89a3-11ec-a8a3-0242ac120002"
@@ -396,46 +390,24 @@ def test_request_log_never_holds_credentials(sandbox: SandboxProcess) -> None:
 
 
 # -- a dedicated process: the state file ------------------------------------------------------------
-def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi_webhooks.sandbox", "--port", "0", *args],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    match = READY.fullmatch(proc.stdout.readline())
-    if match is None:
-        proc.kill()
-        pytest.fail("sandbox did not start")
-    return proc, match[1]
-
-
-def _stop(proc: subprocess.Popen[str]) -> int:
-    proc.send_signal(signal.SIGTERM)
-    return proc.wait(timeout=10)
-
-
 def test_webhooks_survive_a_restart_and_tokens_do_not(tmp_path: Path) -> None:
     state_file = tmp_path / "sandbox.json"
-    proc, url = _start("--state-file", str(state_file))
+    proc, url = start_sandbox_process("--state-file", str(state_file))
     try:
         token = get_token(url).json()["access_token"]
         with api_client(url, token) as client:
             created = client.post("webhooks", json=hook()).json()["data"]
     finally:
-        assert _stop(proc) == 0
+        assert stop_sandbox_process(proc) == 0
     saved = state_file.read_text()
     assert json.loads(saved)["up42"]["workspaces"][WS] == [created]
     assert token not in saved
 
-    proc, url = _start("--state-file", str(state_file))
+    proc, url = start_sandbox_process("--state-file", str(state_file))
     try:
         with api_client(url, token) as stale:
             assert stale.get("webhooks").status_code == 401  # tokens live in memory only
         with api_client(url) as client:
             assert client.get("webhooks").json()["data"] == [created]
     finally:
-        assert _stop(proc) == 0
+        assert stop_sandbox_process(proc) == 0
