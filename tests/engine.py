@@ -66,7 +66,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, Mocks, MockSettings
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc, resource_pb2
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
@@ -344,6 +344,49 @@ _DIFF_CHANGES: dict[int, Literal["some", "none", "unknown"]] = {
 }
 
 
+@dataclass(frozen=True)
+class EngineLogEntry:
+    """One line a plugin sent to the engine's `Log` RPC."""
+
+    severity: str  # "DEBUG", "INFO", "WARNING", "ERROR"
+    message: str
+    urn: str
+
+
+class EngineLogServer(engine_pb2_grpc.EngineServicer):  # type: ignore[misc]
+    """The engine's `Log` endpoint, the one part of the engine a plugin calls back: the CLI passes its
+    address as the plugin's first argument. Records every line it receives."""
+
+    def __init__(self) -> None:
+        self.entries: list[EngineLogEntry] = []
+        self._lock = threading.Lock()
+        self._server: Any = None
+        self.address = ""
+
+    def Log(self, request: Any, context: Any) -> empty_pb2.Empty:
+        entry = EngineLogEntry(engine_pb2.LogSeverity.Name(request.severity), request.message, request.urn)
+        with self._lock:
+            self.entries.append(entry)
+        return empty_pb2.Empty()
+
+    def start(self) -> EngineLogServer:
+        self._server = grpc.server(ThreadPoolExecutor(max_workers=2))
+        engine_pb2_grpc.add_EngineServicer_to_server(self, self._server)
+        port = self._server.add_insecure_port("127.0.0.1:0")
+        self._server.start()
+        self.address = f"127.0.0.1:{port}"
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop(0)
+            self._server = None
+
+    def lines(self, severity: str | None = None) -> list[str]:
+        with self._lock:
+            return [e.message for e in self.entries if severity is None or e.severity == severity]
+
+
 class ProviderHost:
     """The real dynamic provider plugin process (`python -u -m pulumi.dynamic`), driven over gRPC.
 
@@ -381,6 +424,7 @@ class ProviderHost:
         self._pumps: list[threading.Thread] = []
         self._log: list[str] = []
         self._log_lock = threading.Lock()
+        self.engine_log = EngineLogServer()
 
     # --- lifecycle
 
@@ -396,8 +440,10 @@ class ProviderHost:
         env["PULUMI_PROJECT"] = self.project
         paths = [str(p) for p in self._pythonpath] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
         env["PYTHONPATH"] = os.pathsep.join(paths)
+        self.engine_log.start()
         self._proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic"],
+            # The CLI passes the engine's address as the plugin's first argument.
+            [sys.executable, "-u", "-m", "pulumi.dynamic", self.engine_log.address],
             cwd=self._cwd,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -450,10 +496,15 @@ class ProviderHost:
             for stream in (self._proc.stdout, self._proc.stderr):
                 if stream is not None:
                     stream.close()
+        self.engine_log.stop()
 
     @property
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    def engine_lines(self, severity: str | None = None) -> list[str]:
+        """What the host sent to the engine's log so far (optionally of one severity)."""
+        return self.engine_log.lines(severity)
 
     def logs(self) -> str:
         """Everything the host process wrote to stdout (after the port line) and stderr so far."""

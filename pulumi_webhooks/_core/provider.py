@@ -35,7 +35,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_webhooks._core import errors, settings
+from pulumi_webhooks._core import engine_log, errors, settings
 from pulumi_webhooks._core.deadline import deadline_scope
 from pulumi_webhooks._core.redact import get_logger, redact, register_secret
 
@@ -148,6 +148,7 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
     # -- configure ----------------------------------------------------------------------------------
     def configure(self, req: ConfigureRequest) -> None:
         settings.load_stack_config(req.config)
+        engine_log.attach()  # the CLI gave this process the engine's address: log lines reach the user
 
     # -- check --------------------------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
