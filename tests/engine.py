@@ -353,7 +353,7 @@ class EngineLogEntry:
     urn: str
 
 
-class EngineLogServer(engine_pb2_grpc.EngineServicer):  # type: ignore[misc]
+class EngineLogServer(engine_pb2_grpc.EngineServicer):
     """The engine's `Log` endpoint, the one part of the engine a plugin calls back: the CLI passes its
     address as the plugin's first argument. Records every line it receives."""
 
