@@ -1,13 +1,20 @@
-"""``make demo``: start the sandbox, then run the all-platforms example as ``pulumi`` would.
+"""``make demo [EXAMPLE=name]``: run one example program against the sandbox, as ``pulumi`` would.
+
+``python examples/demo.py [EXAMPLE] [--sandbox URL]``: EXAMPLE is a folder of ``examples/``
+(``all-platforms``, the default, ``shopline``, ``shoplazza``, ``up42``, ``cjdropshipping``). Without
+``--sandbox`` a sandbox is started for the run and stopped after it.
 
 The Pulumi CLI is a Go binary that these machines cannot install, so the demo drives the real provider
 host through ``tests/engine.py`` (the engine stand-in the test suite uses): preview, up, a second up
-that changes nothing, an out-of-band edit found by refresh and repaired by up, and destroy.
-With the Pulumi CLI installed, ``pulumi up`` in the repository root runs the same program.
+that changes nothing, refresh (for a SHOPLINE subscription, after an out-of-band edit, which the next up
+repairs), and destroy. With the Pulumi CLI installed, ``pulumi up`` in the repository root runs the
+all-platforms program (``Pulumi.yaml``).
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import os
 import re
@@ -16,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +35,24 @@ sys.path.insert(0, str(REPO / "tests"))
 from engine import Engine, ProviderHost, Result  # noqa: E402  (tests/ is put on the path just above)
 from pulumi.runtime.rpc import UNKNOWN  # noqa: E402
 
-PROGRAM = REPO / "examples" / "all-platforms" / "__main__.py"
+EXAMPLES = REPO / "examples"
+DEFAULT_EXAMPLE = "all-platforms"
 READY = re.compile(r"pulumi-webhooks sandbox listening on (http://[\d.]+:\d+)")
+SHOPLINE_STORE = "open001"  # the store the examples default to
 
 
-def program() -> None:
-    runpy.run_path(str(PROGRAM), run_name="__main__")
+def example_names() -> list[str]:
+    """Every runnable example: a folder of examples/ holding a ``__main__.py``."""
+    return sorted(p.parent.name for p in EXAMPLES.glob("*/__main__.py"))
+
+
+def program_of(name: str) -> Callable[[], None]:
+    path = EXAMPLES / name / "__main__.py"
+
+    def program() -> None:
+        runpy.run_path(str(path), run_name="__main__")
+
+    return program
 
 
 def show(title: str, result: Result, url: str) -> None:
@@ -43,6 +63,7 @@ def show(title: str, result: Result, url: str) -> None:
     writes = sum(1 for r in log if r["method"] not in ("GET", "HEAD") and "token" not in r["path"].lower())
     print(f"\n== {title}   [{len(log)} platform requests: {writes} writes, {tokens} token requests]")
     for step in sorted(result.steps, key=lambda s: s.name):
+        # The dynamic provider host reports a failure as a Python traceback: its last line is the message.
         detail = step.error.splitlines()[-1] if step.error else ", ".join(step.changes)
         failures = "; ".join(f"{prop}: {reason}" for prop, reason in step.failures)
         print(f"   {step.op:<8} {step.name:<20} {failures or detail}")
@@ -69,53 +90,81 @@ def sandbox_env(url: str, cache_dir: str) -> dict[str, str]:
     }
 
 
-def main() -> int:
+@contextlib.contextmanager
+def started_sandbox() -> Iterator[str]:
+    """A sandbox subprocess for this run; its URL."""
     sandbox = subprocess.Popen(
         [sys.executable, "-u", "-m", "pulumi_webhooks.sandbox", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert sandbox.stdout is not None
-    match = READY.search(sandbox.stdout.readline())
-    if match is None:
-        sandbox.kill()
-        print("the sandbox did not start", file=sys.stderr)
-        return 1
-    url = match[1]
-    print(f"sandbox: {url} (admin: {url}/_sandbox/state)")
-    cache = tempfile.TemporaryDirectory(prefix="pulumi-webhooks-demo-")
-    env = {**os.environ, **sandbox_env(url, cache.name)}
     try:
+        assert sandbox.stdout is not None
+        match = READY.search(sandbox.stdout.readline())
+        if match is None:
+            raise SystemExit("the sandbox did not start")
+        yield match[1]
+    finally:
+        sandbox.send_signal(signal.SIGTERM)
+        sandbox.wait(timeout=10)
+
+
+def run(name: str, url: str) -> None:
+    """The example's life cycle against the sandbox at ``url``."""
+    print(f"example: examples/{name}   sandbox: {url} (admin: {url}/_sandbox/state)")
+    program = program_of(name)
+    with tempfile.TemporaryDirectory(prefix="pulumi-webhooks-demo-") as cache:
+        env = {**os.environ, **sandbox_env(url, cache)}
         with ProviderHost(env=env, inherit_env=False, project="pulumi-webhooks-demo") as host:
             engine = Engine(host)
             show("pulumi preview", engine.preview(program), url)
             show("pulumi up", engine.up(program), url)
             show("pulumi up (nothing changed)", engine.up(program), url)
-            edit_out_of_band(url)
-            httpx.delete(f"{url}/_sandbox/requests")
-            show("pulumi refresh (someone changed a SHOPLINE address by hand)", engine.refresh(), url)
-            show("pulumi up (puts the declaration back)", engine.up(program), url)
+            if edit_out_of_band(url):
+                httpx.delete(f"{url}/_sandbox/requests")
+                show("pulumi refresh (someone changed a SHOPLINE address by hand)", engine.refresh(), url)
+                show("pulumi up (puts the declaration back)", engine.up(program), url)
+            else:
+                show("pulumi refresh", engine.refresh(), url)
             show("pulumi destroy", engine.destroy(), url)
-            print(f"\nsubscriptions left on the sandbox: {count(url)}")
-    finally:
-        sandbox.send_signal(signal.SIGTERM)
-        sandbox.wait(timeout=10)
-        cache.cleanup()
-    return 0
+    print(f"\nsubscriptions left on the sandbox: {count(url)}")
 
 
-def edit_out_of_band(url: str) -> None:
-    api = f"{url}/shopline/open001/admin/openapi/v20260301"
+def edit_out_of_band(url: str) -> bool:
+    """Change the address of the example's first SHOPLINE subscription behind Pulumi's back (False when
+    the example declares none)."""
+    api = f"{url}/shopline/{SHOPLINE_STORE}/admin/openapi/v20260301"
     headers = {"Authorization": "Bearer sandbox-shopline-token"}
     hooks: list[dict[str, Any]] = httpx.get(f"{api}/webhooks.json", headers=headers).json()["webhooks"]
+    if not hooks:
+        return False
     body = {"webhook": {"address": "https://someone-else.example.com/hook"}}
     httpx.put(f"{api}/{hooks[0]['id']}/webhooks.json", json=body, headers=headers).raise_for_status()
+    return True
 
 
 def count(url: str) -> int:
     """Subscriptions the sandbox still holds, over every platform (CJ: switched-on groups)."""
     state: dict[str, Any] = httpx.get(f"{url}/_sandbox/state").json()
     return len(re.findall(r"https://hooks\.example\.com/", json.dumps(state)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="make demo [EXAMPLE=name]  (python examples/demo.py)",
+        description="Run an example program against the sandbox: preview, up, up, refresh, destroy.",
+    )
+    parser.add_argument(
+        "example", nargs="?", default=DEFAULT_EXAMPLE, choices=example_names(), help="a folder of examples/"
+    )
+    parser.add_argument("--sandbox", metavar="URL", help="a running sandbox (default: start one for the run)")
+    args = parser.parse_args(argv)
+    if args.sandbox:
+        run(args.example, args.sandbox.rstrip("/"))
+    else:
+        with started_sandbox() as url:
+            run(args.example, url)
+    return 0
 
 
 if __name__ == "__main__":

@@ -291,6 +291,14 @@ def _cj_event(kind: str, open_id: str, moment: float) -> dict[str, Any]:
                 },
             ],
         }
+    elif kind in ("MAKEUP", "PRIVATE_ORDER"):
+        # MAKEUP bills and SY private-inventory orders: the field names third-party notes list (§1.6).
+        params = {
+            "orderId": "210823100016290555",
+            "relationOrderId": "SO-1001",
+            "amount": 3.5,
+            "status": "PAID",
+        }
     else:  # LOGISTIC: the docs' delivery sample; the track events are a JSON string inside the JSON
         events = [{"status": 12, "activity": "Delivered, PO Box", "eventTime": stamp}]
         params = {

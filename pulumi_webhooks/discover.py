@@ -19,15 +19,18 @@ import argparse
 import json
 import logging
 import os
+import re
+import socket
 import sys
 import textwrap
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi_webhooks._core import errors, settings
-from pulumi_webhooks._core.deadline import deadline_scope
-from pulumi_webhooks._core.http import close_shared_clients
+from pulumi_webhooks._core import deadline, errors, settings
+from pulumi_webhooks._core.http import CONNECT_TIMEOUT, close_shared_clients
 from pulumi_webhooks._core.naming import slug, unique_names, url_slug
 from pulumi_webhooks._core.redact import RedactingFilter, redact, register_secret
 
@@ -64,7 +67,10 @@ class Found:
     notes: tuple[str, ...] = field(default=())  # said on stderr (table, json) or as comments (python)
 
 
-# -- platforms ---------------------------------------------------------------------------------------
+# -- what discover reads: the environment and its own flags ------------------------------------------
+Say = Callable[[str], None]  # one progress line on stderr (nothing with --quiet)
+
+
 def _env_secret(variable: str | None, flag: str) -> str | None:
     """The secret in the environment variable a ``--…-env`` flag names (None when no flag was given)."""
     if not variable:
@@ -76,6 +82,69 @@ def _env_secret(variable: str | None, flag: str) -> str | None:
         )
     register_secret(value)
     return value
+
+
+def _from_env(setting: settings.Setting) -> str | None:
+    value = os.environ.get(setting.env_var) or None
+    if value and setting.secret:
+        register_secret(value)
+    return value
+
+
+def _credential(setting: settings.Setting, variable: str | None, flag: str) -> str | None:
+    """A credential as discover reads it: from the variable ``flag`` names, else the setting's own
+    environment variable. (The provider would also read a resource input and the stack config, which
+    this process never sees.)"""
+    return _env_secret(variable, flag) if variable else _from_env(setting)
+
+
+def _set_it(setting: settings.Setting, flag: str) -> str:
+    """How a missing credential is given to discover (and how to take it from the stack config)."""
+    return (
+        f"set environment variable {setting.env_var} (from the stack: "
+        f"export {setting.env_var}=$(pulumi config get {setting.config_key})) or name another with {flag}"
+    )
+
+
+def _host(url: str) -> tuple[str, int]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _proxied(url: str) -> bool:
+    """Whether the HTTP client goes through a proxy for ``url`` (the proxy environment variables)."""
+    scheme, host = urllib.parse.urlsplit(url).scheme, _host(url)[0]
+    return scheme in urllib.request.getproxies() and not urllib.request.proxy_bypass(host)
+
+
+def _check_reachable(platform: str, operation: str, url: str, source: str, say: Say) -> None:
+    """Fail at once, naming the cause, when the host of ``url`` does not resolve or takes no connection:
+    the HTTP client would retry those for seconds (8 attempts) before saying anything. ``source`` names
+    the setting the URL comes from. Behind a proxy the proxy connects, not us: nothing to check."""
+    host, port = _host(url)
+    if _proxied(url):
+        return
+    say(f"connecting to {host}:{port}…")
+
+    def refused(why: str) -> errors.ConnectionError:
+        return errors.ConnectionError(
+            platform=platform, operation=operation, detail=f"{why}; {source} sets the address"
+        )
+
+    left = deadline.remaining(f"{platform} {operation}")
+    timeout = CONNECT_TIMEOUT if left is None else min(CONNECT_TIMEOUT, left)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    # (Worded as the HTTP client words the same causes, _core/http.py.)
+    except socket.gaierror as exc:
+        raise refused(f"could not resolve host {host} (DNS: {exc.strerror or 'resolution failed'})") from None
+    except ConnectionRefusedError:
+        raise refused(f"connection refused by {host}:{port} (nothing listens there)") from None
+    except TimeoutError:
+        raise refused(f"connecting to {host}:{port} timed out after {timeout:.1f} s") from None
+    except OSError as exc:
+        raise refused(f"cannot connect to {host}:{port} ({exc.strerror or type(exc).__name__})") from None
 
 
 def _check_notes(provider: Any, inputs: Mapping[str, Any]) -> tuple[str, ...]:
@@ -90,12 +159,18 @@ def _check_notes(provider: Any, inputs: Mapping[str, Any]) -> tuple[str, ...]:
     )
 
 
-def _shopline(args: argparse.Namespace) -> Found:
-    from pulumi_webhooks.shopline.provider import ShoplineWebhookProvider
+# -- platforms ---------------------------------------------------------------------------------------
+def _shopline(args: argparse.Namespace, say: Say) -> Found:
+    from pulumi_webhooks.shopline.provider import ACCESS_TOKEN, BASE_URL, ShoplineWebhookProvider
 
+    token = _credential(ACCESS_TOKEN, args.token_env, "--token-env")
+    if token is None:
+        raise errors.ConfigurationError(f"no SHOPLINE access token: {_set_it(ACCESS_TOKEN, '--token-env')}")
     provider = ShoplineWebhookProvider()
     handle = args.handle
-    api = provider.connect({"handle": handle, "access_token": _env_secret(args.token_env, "--token-env")})
+    api = provider.connect({"handle": handle, "access_token": token})
+    _check_reachable("SHOPLINE", "list webhooks", api.base_url, BASE_URL.env_var, say)
+    say(f"listing SHOPLINE webhooks of {handle}…")
     hooks = sorted(api.list_webhooks(), key=lambda w: (w.topic, w.id))
     records = [
         {
@@ -129,12 +204,17 @@ def _shopline(args: argparse.Namespace) -> Found:
     )
 
 
-def _shoplazza(args: argparse.Namespace) -> Found:
-    from pulumi_webhooks.shoplazza.provider import ShoplazzaWebhookProvider
+def _shoplazza(args: argparse.Namespace, say: Say) -> Found:
+    from pulumi_webhooks.shoplazza.provider import ACCESS_TOKEN, BASE_URL, ShoplazzaWebhookProvider
 
+    token = _credential(ACCESS_TOKEN, args.token_env, "--token-env")
+    if token is None:
+        raise errors.ConfigurationError(f"no Shoplazza access token: {_set_it(ACCESS_TOKEN, '--token-env')}")
     provider = ShoplazzaWebhookProvider()
     shop = args.shop
-    api = provider.connect({"shop": shop, "access_token": _env_secret(args.token_env, "--token-env")})
+    api = provider.connect({"shop": shop, "access_token": token})
+    _check_reachable("Shoplazza", "list webhooks", api.base_url, BASE_URL.env_var, say)
+    say(f"listing Shoplazza webhooks of {shop}…")
     hooks = sorted(api.list_webhooks(), key=lambda w: (w.topic, w.created_at or "", w.id))
     records = [
         {
@@ -172,12 +252,40 @@ def _config_key(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest) + "Secret"
 
 
-def _up42(args: argparse.Namespace) -> Found:
+def _up42_missing(username: str | None, password: str | None) -> str | None:
+    from pulumi_webhooks.up42.auth import ACCESS_TOKEN, PASSWORD, USERNAME
+
+    token = f"an access token in {ACCESS_TOKEN.env_var} (or name another variable with --token-env)"
+    if username and not password:
+        return f"{USERNAME.env_var} is set but {PASSWORD.env_var} is not: set it, or give {token}"
+    if password and not username:
+        return f"{PASSWORD.env_var} is set but {USERNAME.env_var} is not: set it, or give {token}"
+    if not username:
+        return (
+            f"no UP42 credentials: set environment variables {USERNAME.env_var} and {PASSWORD.env_var}, "
+            f"or give {token}"
+        )
+    return None
+
+
+def _up42(args: argparse.Namespace, say: Say) -> Found:
+    from pulumi_webhooks.up42 import auth
     from pulumi_webhooks.up42.provider import Up42WebhookProvider
 
+    token = _credential(auth.ACCESS_TOKEN, args.token_env, "--token-env")
+    missing = None if token else _up42_missing(_from_env(auth.USERNAME), _from_env(auth.PASSWORD))
+    if missing:
+        raise errors.ConfigurationError(missing)
     provider = Up42WebhookProvider()
     workspace = args.workspace
-    api = provider.connect({"access_token": _env_secret(args.token_env, "--token-env")})
+    api = provider.connect({"access_token": token})
+    where = f"{auth.BASE_URL.env_var} or {auth.REGION.env_var}"
+    _check_reachable("UP42", "list webhooks", api.base_url, where, say)
+    token_url = auth.endpoints().token
+    if not token and _host(token_url) != _host(api.base_url):  # signing in with username and password
+        where = f"{auth.AUTH_URL.env_var} or {auth.REGION.env_var}"
+        _check_reachable("UP42", auth.TOKEN_OPERATION, token_url, where, say)
+    say(f"listing UP42 webhooks of workspace {workspace}…")
     hooks = sorted(api.list_webhooks(workspace), key=lambda w: (w.created_at or "", w.id))
     # The webhook's signing secret comes back in clear: it is registered with the redactor (api.py) and
     # only ever shown as "set" or not.
@@ -231,17 +339,33 @@ def _up42(args: argparse.Namespace) -> Found:
     )
 
 
-def _cjdropshipping(args: argparse.Namespace) -> Found:
+def _cjdropshipping(args: argparse.Namespace, say: Say) -> Found:
     from pulumi_webhooks.cjdropshipping.api import parse_callback
-    from pulumi_webhooks.cjdropshipping.provider import CjWebhookSettingsProvider
-    from pulumi_webhooks.cjdropshipping.topics import GROUPS, URL_FIELDS
+    from pulumi_webhooks.cjdropshipping.provider import (
+        ACCESS_TOKEN,
+        API_KEY,
+        BASE_URL,
+        CjWebhookSettingsProvider,
+    )
+    from pulumi_webhooks.cjdropshipping.topics import GROUPS, REQUIRED_GROUPS, URL_FIELDS
 
-    provider = CjWebhookSettingsProvider()
+    # A credential named by a flag wins; without flags, the API key is preferred (it renews itself).
     credentials = {
         "api_key": _env_secret(args.api_key_env, "--api-key-env"),
         "access_token": _env_secret(args.token_env, "--token-env"),
     }
+    if not any(credentials.values()):
+        credentials = {"api_key": _from_env(API_KEY), "access_token": _from_env(ACCESS_TOKEN)}
+    if not any(credentials.values()):
+        raise errors.ConfigurationError(
+            f"no CJdropshipping credentials: set environment variable {API_KEY.env_var} (or name another "
+            f"with --api-key-env), or an access token in {ACCESS_TOKEN.env_var} (or name another with "
+            "--token-env)"
+        )
+    provider = CjWebhookSettingsProvider()
     api = provider.connect(credentials)
+    _check_reachable("CJdropshipping", "read settings", api.base_url, BASE_URL.env_var, say)
+    say("reading the CJdropshipping account's callback settings…")
     groups = parse_callback(api.get_settings().callback)  # the openId it carries is never shown
     where = "CJdropshipping account"
     columns = (("group", "GROUP"), ("status", "STATUS"), ("url", "URL"))
@@ -255,7 +379,7 @@ def _cjdropshipping(args: argparse.Namespace) -> Found:
     ]
     inputs: dict[str, Any] = {URL_FIELDS[g]: url for g, url in groups.items() if url}
     notes = _check_notes(provider, inputs)
-    unreported = [g for g in GROUPS if g not in groups]
+    unreported = [g for g in REQUIRED_GROUPS if g not in groups]  # optional groups are left as they are
     if unreported:
         notes += (
             f"CJ did not report the group(s) {', '.join(unreported)}: declared without a URL they are "
@@ -271,8 +395,9 @@ def _cjdropshipping(args: argparse.Namespace) -> Found:
 class PlatformCommand:
     name: str
     help: str
-    run: Callable[[argparse.Namespace], Found]
+    run: Callable[[argparse.Namespace, Say], Found]
     environment: str  # the variables, for --help
+    auth_hint: str  # what to check when the platform refuses the credentials, as discover reads them
 
 
 PLATFORMS: dict[str, PlatformCommand] = {
@@ -281,12 +406,16 @@ PLATFORMS: dict[str, PlatformCommand] = {
         "the webhooks of one SHOPLINE store",
         _shopline,
         "SHOPLINE_ACCESS_TOKEN (or --token-env), SHOPLINE_BASE_URL, SHOPLINE_ADMIN_API_VERSION",
+        "Check the access token in SHOPLINE_ACCESS_TOKEN (or the variable --token-env names) and that the "
+        "app is installed on this store with webhook scopes",
     ),
     "shoplazza": PlatformCommand(
         "shoplazza",
         "the webhooks of one Shoplazza shop",
         _shoplazza,
         "SHOPLAZZA_ACCESS_TOKEN (or --token-env), SHOPLAZZA_BASE_URL, SHOPLAZZA_API_VERSION",
+        "Check the access token in SHOPLAZZA_ACCESS_TOKEN (or the variable --token-env names) and that the "
+        "app is installed on this shop with the webhook scopes",
     ),
     "up42": PlatformCommand(
         "up42",
@@ -294,12 +423,17 @@ PLATFORMS: dict[str, PlatformCommand] = {
         _up42,
         "UP42_USERNAME and UP42_PASSWORD, or UP42_ACCESS_TOKEN (or --token-env); UP42_REGION, UP42_BASE_URL, "
         "UP42_AUTH_URL",
+        "Check the UP42 credentials in UP42_USERNAME and UP42_PASSWORD, or the access token in "
+        "UP42_ACCESS_TOKEN (or the variable --token-env names; tokens live 5 minutes), and that the account "
+        "may read webhooks of this workspace",
     ),
     "cjdropshipping": PlatformCommand(
         "cjdropshipping",
         "the callback settings of the CJdropshipping account",
         _cjdropshipping,
         "CJ_API_KEY (or --api-key-env) or CJ_ACCESS_TOKEN (or --token-env); CJ_BASE_URL, CJ_QPS",
+        "Check the API key in CJ_API_KEY (or the variable --api-key-env names) or the access token in "
+        "CJ_ACCESS_TOKEN (or the variable --token-env names)",
     ),
 }
 
@@ -399,7 +533,11 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--token-env", metavar="NAME", help="read the access token from environment variable NAME"
     )
-    common.add_argument("-v", "--verbose", action="store_true", help="log every request (never a credential)")
+    talk = common.add_mutually_exclusive_group()
+    talk.add_argument("-v", "--verbose", action="store_true", help="log every request (never a credential)")
+    talk.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress lines on stderr (errors are still said)"
+    )
     sub = parser.add_subparsers(dest="platform", required=True, metavar="PLATFORM")
     commands = {
         name: sub.add_parser(
@@ -446,24 +584,32 @@ def _argument_problem(args: argparse.Namespace) -> str | None:
 
 
 def _failure(args: argparse.Namespace, exc: BaseException) -> str:
+    if isinstance(exc, errors.AuthenticationError) and exc.hint:
+        # The platform's hint names every place the provider reads; discover reads only its own.
+        return exc.message.replace(exc.hint, PLATFORMS[args.platform].auth_hint)
     if isinstance(exc, errors.WebhookError):
-        message = exc.message
-        if "stack config" in message:  # the platform hints name every source; discover reads one
-            message += " (discover reads settings from the environment, not from the stack config)"
-        return message
+        # A setting's message names "stack config `k` or environment variable `V`": discover reads V.
+        return _STACK_CONFIG_OR.sub("environment variable ", exc.message)
     # A bug: one line without secrets, as the provider does.
     return f"{args.platform} discover failed unexpectedly: {type(exc).__name__}: {redact(str(exc))[:300]}"
 
 
-def _log_requests() -> None:
-    """``-v``: our own request log (method, path, status, request id) and httpx's request lines, through
-    the redactor; not httpcore's wire-level debug log, which prints raw headers."""
+_STACK_CONFIG_OR = re.compile(r"(?:the `\w+` input, )?stack config `[^`]+` or environment variable ")
+
+
+def _log_to_stderr(verbose: bool) -> None:
+    """The package's info lines (retries and waits) on stderr; ``-v`` adds our own request log (method,
+    path, status, request id) and httpx's request lines, through the redactor; never httpcore's
+    wire-level debug log, which prints raw headers."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
     handler.addFilter(RedactingFilter())
-    logging.getLogger().addHandler(handler)
-    logging.getLogger("pulumi_webhooks").setLevel(logging.DEBUG)
-    logging.getLogger("httpx").setLevel(logging.INFO)
+    package = logging.getLogger("pulumi_webhooks")
+    package.addHandler(handler)
+    package.setLevel(logging.DEBUG if verbose else logging.INFO)
+    if verbose:
+        logging.getLogger("httpx").addHandler(handler)
+        logging.getLogger("httpx").setLevel(logging.INFO)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -472,11 +618,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     problem = _argument_problem(args)
     if problem:
         args.command_parser.error(problem)
-    if args.verbose:
-        _log_requests()
+
+    def say(line: str) -> None:
+        if not args.quiet:
+            print(f"{PROG}: {line}", file=sys.stderr, flush=True)
+
+    if not args.quiet:
+        _log_to_stderr(args.verbose)
     try:
-        with deadline_scope(settings.operation_timeout()):
-            found = PLATFORMS[args.platform].run(args)
+        with deadline.deadline_scope(settings.operation_timeout()):
+            found = PLATFORMS[args.platform].run(args, say)
     except Exception as exc:
         print(f"{PROG}: {redact(_failure(args, exc))}", file=sys.stderr)
         return 1

@@ -4,16 +4,19 @@ Each ``verify_*`` takes the **raw request body as bytes** (exactly as received: 
 JSON changes the bytes and breaks the signature) and the header value(s), and answers ``True`` or
 ``False``. With ``raise_on_failure=True`` a failure raises :class:`pulumi_webhooks.errors.SignatureError`
 instead, whose message says why (missing header, malformed value, mismatch, too old) without quoting a
-header value or the secret. Misuse (a body that is not bytes, an empty secret) raises ``TypeError`` or
-``ValueError`` either way. Comparisons run in constant time (:func:`hmac.compare_digest`).
+header value or the secret. Misuse (a body that is not bytes, an empty secret, a ``max_age`` that is not
+a finite positive number) raises ``TypeError`` or ``ValueError`` either way. Comparisons run in constant
+time (:func:`hmac.compare_digest`); header values longer than 8 KiB are refused unparsed, and every
+parser is linear (structured fields: :mod:`pulumi_webhooks._structured_fields`). ``check_up42`` and
+``check_delivery`` answer a :class:`Verification`: what was proven (``fresh``, ``body_verified``).
 
-| platform | header | algorithm (reference/platforms.md) |
+| platform | header | algorithm (docs/receiving.md) |
 |---|---|---|
 | CJdropshipping | ``sign`` | base64 HMAC-SHA256 of the body, keyed with the openId as a string |
 | SHOPLINE | ``X-Shopline-Hmac-Sha256`` | HMAC-SHA256 of the body with the app secret; hex or base64 |
 | Shoplazza | ``X-Shoplazza-Hmac-Sha256`` | base64 HMAC-SHA256 of the body with the app's client secret |
 | UP42 | ``Signature`` + ``Signature-Input`` | base64 HMAC-SHA256 with the webhook secret over the values of the
-  headers listed in ``Signature-Input: up42-sig=(...)``; ``created`` at most 300 s old |
+  headers listed in ``Signature-Input: up42-sig=(...)``; ``created`` not in the future and under 300 s old |
 
 No web framework is needed (standard library only; importing this module loads neither pulumi nor
 httpx). The ``sign_*`` functions compute the same values; ``pulumi-webhooks trigger`` and the sandbox's
@@ -36,13 +39,23 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 import re
 import time
 from collections.abc import Mapping, Sequence
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Literal
 
 from pulumi_webhooks._core.errors import SignatureError
+from pulumi_webhooks._structured_fields import (
+    MAX_FIELD,
+    InnerList,
+    Item,
+    StructuredFieldError,
+    Token,
+    parse_dictionary,
+)
 
 Secret = str | bytes
 Body = bytes | bytearray | memoryview
@@ -51,9 +64,11 @@ CJ_HEADER = "sign"
 SHOPLINE_HEADER = "X-Shopline-Hmac-Sha256"
 SHOPLAZZA_HEADER = "X-Shoplazza-Hmac-Sha256"
 UP42_LABEL = "up42-sig"
-UP42_MAX_AGE = 300  # seconds: UP42's own receivers reject `now - created >= 300`
-UP42_FUTURE_SKEW = 30  # seconds a signature may come from the future (clocks of sender and receiver drift)
+UP42_MAX_AGE = 300  # seconds: UP42's own snippet rejects `now - created >= 300` (and any future `created`)
+# Seconds a signed Date may lie ahead: it is written in whole seconds a moment after `created`.
+UP42_FUTURE_SKEW = 5
 UP42_COMPONENTS = ("content-digest", "date")  # what sign_up42 covers unless told otherwise
+MAX_HEADER = MAX_FIELD  # characters: a longer signature or signed header value is refused unparsed
 
 _NAMES = {
     "cjdropshipping": "CJdropshipping",
@@ -61,8 +76,40 @@ _NAMES = {
     "shoplazza": "Shoplazza",
     "up42": "UP42",
 }
+# Single character classes with fixed or disjoint repeats: they cannot backtrack.
 _HEX = re.compile(r"[0-9a-fA-F]{64}")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-z]+")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_IMF_FIXDATE = re.compile(
+    rf"({'|'.join(_WEEKDAYS)}), ([0-9]{{2}}) ({'|'.join(_MONTHS)}) ([0-9]{{4}}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
+)
 _DIGESTS = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
+_DIGEST_SIZE = hashlib.sha256().digest_size
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What checking one delivery proved. True in a boolean context exactly when ``valid``.
+
+    - ``valid``: the signature holds and nothing checked failed;
+    - ``fresh``: freshness rests on signed bytes (UP42: a signed ``Date`` within ``max_age``); the
+      ``created`` parameter UP42 sends is outside its HMAC, so it never makes a delivery fresh;
+    - ``body_verified``: the signature covers these body bytes (SHOPLINE, Shoplazza, CJ: always, when
+      valid; UP42: only through a signed ``Content-Digest`` or ``Digest`` that matches the body);
+    - ``reason``: why it is not valid (never a header value or the secret).
+    """
+
+    platform: str
+    valid: bool
+    fresh: bool
+    body_verified: bool
+    reason: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.valid
 
 
 # -- signing -------------------------------------------------------------------------------------------
@@ -131,13 +178,12 @@ def verify_cjdropshipping(
     """Check CJdropshipping's ``sign`` header against the raw body and your account's openId.
 
     ``open_id`` is the ``openId`` CJ returned with your access token (the resource output ``open_id``);
-    it is the signing key, so keep it as secret as a password::
+    it is the signing key, so keep it as secret as a password. CJ sends no timestamp: deduplicate on
+    ``messageId``::
 
         ok = verify_cjdropshipping(await request.body(), request.headers.get("sign"), CJ_OPEN_ID)
     """
-    key = _key(_open_id(open_id), "open_id")
-    data = _raw(body)
-    return _finish("cjdropshipping", _compare_b64(CJ_HEADER, sign, _mac(key, data)), raise_on_failure)
+    return _finish("cjdropshipping", _cj_problem(body, sign, open_id), raise_on_failure)
 
 
 def verify_shopline(
@@ -145,33 +191,49 @@ def verify_shopline(
 ) -> bool:
     """Check ``X-Shopline-Hmac-Sha256`` against the raw body and the app secret (Partner Portal → Apps →
     App credentials). Both encodings seen in SHOPLINE's sources pass: lowercase (or uppercase) hex, as
-    the official SDK computes it, and base64, as the docs' example shows::
+    the official SDK computes it, and base64, as the docs' example shows. SHOPLINE sends no timestamp:
+    deduplicate on ``X-Shopline-Webhook-Id``::
 
         ok = verify_shopline(request.get_data(), request.headers.get("X-Shopline-Hmac-Sha256"), APP_SECRET)
     """
-    key = _key(secret, "secret")
-    expected = _mac(key, _raw(body))
-    value = _text(header)
-    if value is None:
-        return _finish("shopline", f"missing header {SHOPLINE_HEADER}", raise_on_failure)
-    if _HEX.fullmatch(value):
-        problem = None if hmac.compare_digest(bytes.fromhex(value), expected) else _mismatch(SHOPLINE_HEADER)
-    else:
-        problem = _compare_b64(SHOPLINE_HEADER, value, expected, allow_hex=True)
-    return _finish("shopline", problem, raise_on_failure)
+    return _finish("shopline", _shopline_problem(body, header, secret), raise_on_failure)
 
 
 def verify_shoplazza(
     body: Body, header: str | bytes | None, secret: Secret, *, raise_on_failure: bool = False
 ) -> bool:
     """Check ``X-Shoplazza-Hmac-Sha256`` (base64) against the raw body and the app's client secret
-    (the Partner Center's app credentials)::
+    (the Partner Center's app credentials). Shoplazza sends no timestamp: deduplicate on
+    ``X-Shoplazza-Deduplication-ID``::
 
         ok = verify_shoplazza(await request.body(), request.headers.get("X-Shoplazza-Hmac-Sha256"), SECRET)
     """
-    key = _key(secret, "secret")
-    expected = _mac(key, _raw(body))
-    return _finish("shoplazza", _compare_b64(SHOPLAZZA_HEADER, header, expected), raise_on_failure)
+    return _finish("shoplazza", _shoplazza_problem(body, header, secret), raise_on_failure)
+
+
+def _cj_problem(body: Body, sign: str | bytes | _Problem | None, open_id: object) -> str | None:
+    key = _key(_open_id(open_id), "open_id")
+    return _compare_b64(CJ_HEADER, sign, _mac(key, _raw(body)))
+
+
+def _shopline_problem(body: Body, header: str | bytes | _Problem | None, secret: object) -> str | None:
+    expected = _mac(_key(secret, "secret"), _raw(body))
+    value = _text(SHOPLINE_HEADER, header)
+    if isinstance(value, _Problem):
+        return value.reason
+    if _HEX.fullmatch(value):
+        return None if hmac.compare_digest(bytes.fromhex(value), expected) else _mismatch(SHOPLINE_HEADER)
+    return _compare_b64(SHOPLINE_HEADER, value, expected, allow_hex=True)
+
+
+def _shoplazza_problem(body: Body, header: str | bytes | _Problem | None, secret: object) -> str | None:
+    expected = _mac(_key(secret, "secret"), _raw(body))
+    return _compare_b64(SHOPLAZZA_HEADER, header, expected)
+
+
+def _body_only(platform: str, problem: str | None) -> Verification:
+    # These platforms sign the whole body and send no timestamp: nothing signed proves freshness.
+    return Verification(_NAMES[platform], problem is None, False, problem is None, problem)
 
 
 def verify_up42(
@@ -181,30 +243,94 @@ def verify_up42(
     body: Body | None = None,
     now: float | None = None,
     max_age: float = UP42_MAX_AGE,
+    strict: bool = False,
     raise_on_failure: bool = False,
 ) -> bool:
     """Check UP42's ``Signature`` / ``Signature-Input`` headers with the webhook's ``secret``.
 
     ``headers`` are the request's headers (any mapping; names are matched case-insensitively). The
     signature is the base64 HMAC-SHA256 of the values of the headers listed in
-    ``Signature-Input: up42-sig=("h1" "h2" …);created=<unix seconds>``, concatenated in that order. It
-    fails when a listed header is missing, when ``now - created >= max_age`` or ``created`` lies more
-    than 30 s ahead, when a signed ``Date`` header is as old, and when ``expires`` has passed.
-
-    Pass ``body`` (the raw bytes) to check the body too: the signature covers header values only, so the
-    body is authentic only through a signed ``Content-Digest`` (RFC 9530) or ``Digest`` header that
-    matches it; with ``body`` given and no such header among the signed ones, the check fails::
+    ``Signature-Input: up42-sig=("h1" "h2" …);created=<unix seconds>``, concatenated in that order, as
+    UP42's own validation snippet computes it. It fails when a listed header is missing, when
+    ``created`` lies in the future or ``now - created >= max_age``, when ``expires`` has passed, when a
+    signed ``Date`` is not an IMF-fixdate at most ``max_age`` old, and when a signed ``Content-Digest``
+    (RFC 9530) or ``Digest`` does not match ``body`` (the raw bytes, when given)::
 
         ok = verify_up42(request.headers, WEBHOOK_SECRET, body=request.get_data())
 
-    A webhook created without a secret is delivered unsigned: there is nothing to verify.
+    Neither ``created`` nor the header names are covered by UP42's HMAC: only a signed ``Date`` proves
+    freshness and only a signed digest proves the body. A delivery signing neither still verifies (UP42's
+    snippet accepts it); :func:`check_up42` says what was proven, and ``strict=True`` (which needs
+    ``body``) rejects a delivery unless both were. A webhook created without a secret is delivered
+    unsigned: there is nothing to verify.
+    """
+    result = check_up42(headers, secret, body=body, now=now, max_age=max_age, strict=strict)
+    return _finish("up42", result.reason, raise_on_failure)
+
+
+def check_up42(
+    headers: Mapping[str, str],
+    secret: Secret,
+    *,
+    body: Body | None = None,
+    now: float | None = None,
+    max_age: float = UP42_MAX_AGE,
+    strict: bool = False,
+) -> Verification:
+    """:func:`verify_up42`, answering what was proven: ``valid``, ``fresh`` (a signed ``Date`` inside
+    ``max_age``), ``body_verified`` (a signed digest matches ``body``) and, when not valid, ``reason``::
+
+        result = check_up42(request.headers, WEBHOOK_SECRET, body=request.get_data())
+        if not result.valid:
+            abort(401)
+        if not result.fresh:
+            ...  # nothing signed says when it was sent: deduplicate before acting on it
     """
     key = _key(secret, "secret")
     data = None if body is None else _raw(body)
-    if max_age <= 0:
-        raise ValueError("max_age must be positive")
-    moment = time.time() if now is None else now
-    return _finish("up42", _up42_problem(_lower(headers), key, data, moment, max_age), raise_on_failure)
+    if strict and data is None:
+        raise ValueError("strict=True needs the raw body: it requires a signed digest that matches it")
+    limit = _positive_seconds(max_age, "max_age")
+    moment = time.time() if now is None else _finite(now, "now")
+    return _up42_check(_headers(headers), key, data, moment, limit, strict)
+
+
+def check_delivery(
+    platform: str,
+    body: Body,
+    headers: Mapping[str, str],
+    secret: Secret | int,
+    *,
+    now: float | None = None,
+    strict: bool = False,
+) -> Verification:
+    """:func:`verify_delivery`, answering what was proven (see :class:`Verification`). SHOPLINE,
+    Shoplazza and CJ sign the whole body and send no timestamp: ``body_verified`` is ``valid`` and
+    ``fresh`` is always false (deduplicate on their delivery ids). ``strict=True`` is for UP42 only."""
+    if not isinstance(platform, str):
+        raise TypeError(f"platform must be str, not {type(platform).__name__}")
+    name = platform.strip().lower()
+    if name == "up42":
+        if isinstance(secret, int):
+            raise TypeError("the UP42 secret must be str or bytes")
+        return check_up42(headers, secret, body=body, now=now, strict=strict)
+    if strict:
+        raise ValueError(f"strict=True applies to UP42 only: {_NAMES.get(name, platform)} signs no timestamp")
+    found = _headers(headers)
+    if name in ("cj", "cjdropshipping"):
+        if not isinstance(secret, (str, int)):
+            raise TypeError("the CJdropshipping key is the openId, a str or int")
+        problem = _cj_problem(body, _single(found, CJ_HEADER), secret)
+        return _body_only("cjdropshipping", problem)
+    if isinstance(secret, int):
+        raise TypeError(f"the {_NAMES.get(name, platform)} secret must be str or bytes")
+    if name == "shopline":
+        return _body_only("shopline", _shopline_problem(body, _single(found, SHOPLINE_HEADER), secret))
+    if name == "shoplazza":
+        return _body_only("shoplazza", _shoplazza_problem(body, _single(found, SHOPLAZZA_HEADER), secret))
+    raise ValueError(
+        f"unknown platform {platform!r}: expected one of cjdropshipping, shopline, shoplazza, up42"
+    )
 
 
 def verify_delivery(
@@ -214,169 +340,259 @@ def verify_delivery(
     secret: Secret | int,
     *,
     now: float | None = None,
+    strict: bool = False,
     raise_on_failure: bool = False,
 ) -> bool:
     """Verify a delivery of ``platform`` (``cjdropshipping`` or ``cj``, ``shopline``, ``shoplazza``, ``up42``)
     from its raw body and all its headers (any mapping; names are matched case-insensitively).
 
     ``secret`` is the platform's signing key: CJ's openId, SHOPLINE's app secret, Shoplazza's client
-    secret, the UP42 webhook's secret (the UP42 check includes the body, see :func:`verify_up42`)."""
-    name = platform.strip().lower()
-    found = _lower(headers)
-    if name in ("cj", "cjdropshipping"):
-        if not isinstance(secret, (str, int)):
-            raise TypeError("the CJdropshipping key is the openId, a str or int")
-        return verify_cjdropshipping(body, found.get(CJ_HEADER), secret, raise_on_failure=raise_on_failure)
-    if isinstance(secret, int):
-        raise TypeError(f"the {_NAMES.get(name, name)} secret must be str or bytes")
-    if name == "shopline":
-        header = found.get(SHOPLINE_HEADER.lower())
-        return verify_shopline(body, header, secret, raise_on_failure=raise_on_failure)
-    if name == "shoplazza":
-        header = found.get(SHOPLAZZA_HEADER.lower())
-        return verify_shoplazza(body, header, secret, raise_on_failure=raise_on_failure)
-    if name == "up42":
-        return verify_up42(found, secret, body=body, now=now, raise_on_failure=raise_on_failure)
-    raise ValueError(
-        f"unknown platform {platform!r}: expected one of cjdropshipping, shopline, shoplazza, up42"
-    )
+    secret, the UP42 webhook's secret (the UP42 check includes the body, see :func:`verify_up42`;
+    ``strict=True`` applies to UP42 only)."""
+    result = check_delivery(platform, body, headers, secret, now=now, strict=strict)
+    if result.valid:
+        return True
+    if raise_on_failure:
+        raise SignatureError(result.platform, result.reason or "rejected")
+    return False
 
 
 # -- UP42 ----------------------------------------------------------------------------------------------
 
 
-def _up42_problem(
-    headers: Mapping[str, str], key: bytes, body: bytes | None, now: float, max_age: float
-) -> str | None:
-    for name in ("signature-input", "signature"):
-        if not headers.get(name, "").strip():
-            return f"missing header {name.title()}"
-    entry = _sf_dictionary(headers["signature-input"]).get(UP42_LABEL)
-    if entry is None:
-        return f"Signature-Input has no {UP42_LABEL} entry"
-    parsed = _inner_list(entry)
-    if parsed is None:
-        return f"Signature-Input {UP42_LABEL} is malformed"
-    components, params = parsed
-    signature = _sf_dictionary(headers["signature"]).get(UP42_LABEL)
-    if signature is None:
-        return f"Signature has no {UP42_LABEL} entry"
-    provided = _b64decode(signature.strip().strip(":"))
-    if provided is None or len(provided) != hashlib.sha256().digest_size:
-        return "Signature is not a base64 HMAC-SHA256"
-    if not components:
-        return "Signature-Input lists no header"
+def _up42_check(
+    headers: _HeaderMap, key: bytes, body: bytes | None, now: float, max_age: float, strict: bool
+) -> Verification:
+    fresh = body_verified = False
+
+    def rejected(reason: str) -> Verification:
+        return Verification(_NAMES["up42"], False, fresh, body_verified, reason)
+
+    inputs = _single(headers, "signature-input")
+    signature = _single(headers, "signature")
+    for name, value in (("Signature-Input", inputs), ("Signature", signature)):
+        if isinstance(value, _Problem):
+            return rejected(value.reason)
+        if not value or not value.strip(" \t"):
+            return rejected(f"missing header {name}")
+    assert isinstance(inputs, str) and isinstance(signature, str)
+    parsed = _signature_input(inputs)
+    if isinstance(parsed, _Problem):
+        return rejected(parsed.reason)
+    components, created, expires = parsed
+    provided = _signature_value(signature)
+    if isinstance(provided, _Problem):
+        return rejected(provided.reason)
+    values: list[str] = []
     for name in components:
+        value = _single(headers, name)
+        if isinstance(value, _Problem):
+            return rejected(value.reason)
+        if value is None:
+            return rejected(f"missing header {name} (listed in Signature-Input)")
+        values.append(value)
+    expected = _mac(key, "".join(values).encode("utf-8"))  # what UP42's snippet computes
+    if not provided.matches(expected):
+        return rejected("Signature does not match the signed headers and secret")
+    # The MAC holds. `created` and `expires` are not covered by it: checked as UP42's snippet does, but
+    # freshness rests only on a signed Date.
+    if created > now:
+        return rejected(f"created lies {created - now:.0f} s in the future")
+    if now - created >= max_age:
+        return rejected(f"created is {now - created:.0f} s old (at most {max_age:g} s accepted)")
+    if expires is not None and now > expires:
+        return rejected("the signature has expired")
+    signed = dict(zip(components, values, strict=True))
+    if "date" in signed:
+        problem = _date_problem(signed["date"], now, max_age)
+        if problem is not None:
+            return rejected(problem)
+        fresh = True
+    digests = [name for name in ("content-digest", "digest") if name in signed]
+    for name in digests:
+        problem = _digest_problem(name, signed[name], body)
+        if problem is not None:
+            return rejected(problem)
+    body_verified = body is not None and bool(digests)
+    if strict:
+        empty = [name for name, value in signed.items() if not value.strip(" \t")]
+        if empty:
+            return rejected(f"strict: the signed header {empty[0]} is empty")
+        if not fresh:
+            return rejected(
+                "strict: no Date among the signed headers, so nothing signed says when it was sent"
+            )
+        if not body_verified:
+            return rejected("strict: no Content-Digest or Digest among the signed headers covers the body")
+    return Verification(_NAMES["up42"], True, fresh, body_verified)
+
+
+def _signature_input(value: str) -> tuple[list[str], int, int | None] | _Problem:
+    try:
+        members = parse_dictionary(value)
+    except StructuredFieldError as exc:
+        return _Problem(f"Signature-Input is not a structured-field dictionary ({exc})")
+    entry = members.get(UP42_LABEL)
+    if entry is None:
+        return _Problem(f"Signature-Input has no {UP42_LABEL} entry")
+    if not isinstance(entry, InnerList):
+        return _Problem(f"Signature-Input {UP42_LABEL} is malformed: not a list of header names")
+    components: list[str] = []
+    for item in entry.items:
+        name = item.value.value if isinstance(item.value, Token) else item.value
+        if not isinstance(name, str) or not name:
+            return _Problem(f"Signature-Input {UP42_LABEL} is malformed: an item is not a header name")
+        if item.params:
+            return _Problem("Signature-Input gives component parameters, which UP42's scheme does not use")
+        name = name.lower()
         if name.startswith("@"):
-            return f"Signature-Input lists derived component {name}, which UP42's scheme does not use"
-        if name not in headers:
-            return f"missing header {name} (listed in Signature-Input)"
-    expected = _mac(key, "".join(headers[name] for name in components).encode())
-    if not hmac.compare_digest(provided, expected):
-        return _mismatch("Signature")
-    # `created` itself is not covered by this scheme's HMAC: a signed Date header is checked as well.
-    created = _int(params.get("created"))
+            return _Problem(
+                f"Signature-Input lists derived component {name}, which UP42's scheme does not use"
+            )
+        if _HEADER_NAME.fullmatch(name) is None:
+            return _Problem(f"Signature-Input {UP42_LABEL} is malformed: an item is not a header name")
+        if name in components:
+            return _Problem(f"Signature-Input lists {name} twice")
+        components.append(name)
+    if not components:
+        return _Problem("Signature-Input lists no header")
+    created = entry.params.get("created")
     if created is None:
-        return "Signature-Input has no created time"
-    problem = _age_problem("created", created, now, max_age)
-    if problem is None and "date" in components:
-        problem = _date_problem(headers["date"], now, max_age)
-    expires = _int(params.get("expires"))
-    if problem is None and expires is not None and now > expires:
-        problem = "the signature has expired"
-    if problem is None and body is not None:
-        problem = _body_problem(headers, components, body)
-    return problem
+        return _Problem("Signature-Input has no created time")
+    if type(created) is not int or created <= 0:
+        return _Problem("Signature-Input created is not a positive integer")
+    expires = entry.params.get("expires")
+    if expires is not None and type(expires) is not int:
+        return _Problem("Signature-Input expires is not an integer")
+    return components, created, expires
 
 
-def _age_problem(what: str, stamp: float, now: float, max_age: float) -> str | None:
-    age = now - stamp
-    if age >= max_age:
-        return f"{what} is {age:.0f} s old (at most {max_age:g} s accepted)"
-    if age < -UP42_FUTURE_SKEW:
-        return f"{what} lies {-age:.0f} s in the future"
-    return None
+@dataclass(frozen=True)
+class _ProvidedSignature:
+    text: str | None = None  # UP42's `up42-sig=<base64>`: compared as text, as UP42's snippet does
+    raw: bytes | None = None  # RFC 9421's `up42-sig=:<base64>:`
+
+    def matches(self, expected: bytes) -> bool:
+        if self.raw is not None:
+            return hmac.compare_digest(self.raw, expected)
+        assert self.text is not None
+        return hmac.compare_digest(self.text.encode("ascii"), _b64(expected).encode("ascii"))
+
+
+def _signature_value(value: str) -> _ProvidedSignature | _Problem:
+    """``up42-sig=<base64>`` (what UP42 sends; not valid RFC 8941 because of the padding ``=``) or the RFC
+    9421 dictionary ``up42-sig=:<base64>:``, alone or next to other members."""
+    if len(value) > MAX_FIELD:
+        return _Problem(f"Signature is longer than {MAX_FIELD} characters")
+    not_hmac = _Problem("Signature is not a base64 HMAC-SHA256")
+    try:
+        members: dict[str, object] = dict(parse_dictionary(value))
+    except StructuredFieldError:
+        members = {}
+        for part in value.split(","):  # base64 has no comma: a linear split
+            name, sep, raw = part.strip(" \t").partition("=")
+            if not sep or not name:
+                return _Problem("Signature is not a dictionary of signatures")
+            if name in members:
+                return _Problem(f"Signature has {name} twice")
+            members[name] = raw
+    entry = members.get(UP42_LABEL)
+    if entry is None:
+        return _Problem(f"Signature has no {UP42_LABEL} entry")
+    if isinstance(entry, Item):
+        if not isinstance(entry.value, bytes) or len(entry.value) != _DIGEST_SIZE:
+            return not_hmac
+        return _ProvidedSignature(raw=entry.value)
+    assert isinstance(entry, str)
+    text = entry[1:-1] if len(entry) > 1 and entry[0] == entry[-1] == ":" else entry
+    decoded = _b64decode(text) if _BASE64.fullmatch(text) else None
+    if decoded is None or len(decoded) != _DIGEST_SIZE:
+        return not_hmac
+    return _ProvidedSignature(text=text)
 
 
 def _date_problem(value: str, now: float, max_age: float) -> str | None:
+    stamp = _imf_fixdate(value)
+    if stamp is None:
+        return "the signed Date header is not an IMF-fixdate (e.g. Sun, 06 Nov 1994 08:49:37 GMT)"
+    age = now - stamp
+    if age >= max_age:
+        return f"the signed Date header is {age:.0f} s old (at most {max_age:g} s accepted)"
+    if age < -UP42_FUTURE_SKEW:
+        return f"the signed Date header lies {-age:.0f} s in the future"
+    return None
+
+
+def _imf_fixdate(value: str) -> float | None:
+    """RFC 9110 section 5.6.7: ``Sun, 06 Nov 1994 08:49:37 GMT`` exactly (weekday checked), or None."""
+    match = _IMF_FIXDATE.fullmatch(value.strip(" \t")) if len(value) <= 64 else None
+    if match is None:
+        return None
+    weekday, day, month, year, hour, minute, second = match.groups()
     try:
-        stamp = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return "the signed Date header is not an HTTP date"
-    return _age_problem("the signed Date header", stamp, now, max_age)
+        moment = datetime(
+            int(year),
+            _MONTHS.index(month) + 1,
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            tzinfo=timezone.utc,
+        )
+    except ValueError:
+        return None
+    if _WEEKDAYS[moment.weekday()] != weekday:
+        return None
+    return moment.timestamp()
 
 
-def _body_problem(headers: Mapping[str, str], components: Sequence[str], body: bytes) -> str | None:
-    if "content-digest" in components:
-        digests = {
-            k.lower(): v.strip().strip(":") for k, v in _sf_dictionary(headers["content-digest"]).items()
-        }
-    elif "digest" in components:  # RFC 3230: `SHA-256=<base64>`
-        digests = {}
-        for part in headers["digest"].split(","):
-            algorithm, _, value = part.strip().partition("=")
-            digests[algorithm.lower()] = value.strip()
-    else:
-        return "the signature does not cover the body (no Content-Digest among the signed headers)"
-    known = {name: value for name, value in digests.items() if name in _DIGESTS}
-    if not known:
-        return "the signed body digest uses no supported algorithm (sha-256, sha-512)"
-    for name, value in known.items():
-        provided = _b64decode(value)
-        if provided is None or not hmac.compare_digest(provided, _DIGESTS[name](body).digest()):
+def _digest_problem(name: str, value: str, body: bytes | None) -> str | None:
+    header = "Content-Digest" if name == "content-digest" else "Digest"
+    digests: dict[str, bytes] = {}
+    if name == "content-digest":  # RFC 9530: `sha-256=:<base64>:`, a dictionary of byte sequences
+        try:
+            members = parse_dictionary(value)
+        except StructuredFieldError as exc:
+            return f"the signed Content-Digest is not a structured-field dictionary ({exc})"
+        for algorithm, member in members.items():
+            if algorithm in _DIGESTS:
+                if not isinstance(member, Item) or not isinstance(member.value, bytes):
+                    return "the signed Content-Digest holds a value that is not a byte sequence"
+                digests[algorithm] = member.value
+    else:  # RFC 3230: `SHA-256=<base64>`, comma-separated
+        if len(value) > MAX_FIELD:
+            return f"the signed Digest is longer than {MAX_FIELD} characters"
+        for part in value.split(","):
+            algorithm, sep, encoded = part.strip(" \t").partition("=")
+            algorithm = algorithm.lower()
+            if not sep or not algorithm:
+                return "the signed Digest is malformed"
+            if algorithm in _DIGESTS:
+                decoded = _b64decode(encoded) if _BASE64.fullmatch(encoded) else None
+                if decoded is None:
+                    return "the signed Digest holds a value that is not base64"
+                digests[algorithm] = decoded
+    if not digests:
+        return f"the signed {header} uses no supported algorithm (sha-256, sha-512)"
+    if body is None:
+        return None
+    for algorithm, provided in digests.items():
+        if not hmac.compare_digest(provided, _DIGESTS[algorithm](body).digest()):
             return "the body does not match the signed digest"
     return None
 
 
-def _sf_dictionary(text: str) -> dict[str, str]:
-    """The members of a structured-field dictionary (RFC 8941), each as its raw value text."""
-    members: dict[str, str] = {}
-    for part in _split_top_level(text):
-        name, sep, value = part.partition("=")
-        if sep and name.strip():
-            members[name.strip().lower()] = value.strip()
-    return members
-
-
-def _split_top_level(text: str) -> list[str]:
-    parts: list[str] = []
-    current: list[str] = []
-    depth, quoted = 0, False
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char == "(":
-            depth += 1
-        elif not quoted and char == ")":
-            depth -= 1
-        elif not quoted and depth == 0 and char == ",":
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return [part.strip() for part in parts if part.strip()]
-
-
-_INNER = re.compile(r'^\(\s*((?:"[^"\\]*"\s*)*)\)((?:\s*;\s*[a-z*][a-z0-9_.*-]*(?:=[^;]*)?)*)\s*$')
-_QUOTED = re.compile(r'"([^"\\]*)"')
-
-
-def _inner_list(value: str) -> tuple[list[str], dict[str, str]] | None:
-    """``("a" "b");created=1;keyid="k"`` -> (["a", "b"], {"created": "1", "keyid": "k"})."""
-    match = _INNER.match(value)
-    if match is None:
-        return None
-    components = [name.lower() for name in _QUOTED.findall(match[1])]
-    params: dict[str, str] = {}
-    for param in match[2].split(";"):
-        name, _, raw = param.strip().partition("=")
-        if name:
-            params[name.lower()] = raw.strip().strip('"')
-    return components, params
-
-
 # -- helpers -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """A header that cannot be used (given twice with different values, too long): why, as a reason."""
+
+    reason: str
+
+
+_HeaderMap = dict[str, "str | _Problem"]
 
 
 def _mac(key: bytes, message: bytes) -> bytes:
@@ -389,21 +605,19 @@ def _b64(data: bytes) -> str:
 
 def _b64decode(value: str) -> bytes | None:
     try:
-        return base64.b64decode(value.strip(), validate=True)
+        return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         return None
 
 
 def _compare_b64(
-    header: str, value: str | bytes | None, expected: bytes, *, allow_hex: bool = False
+    header: str, value: str | bytes | _Problem | None, expected: bytes, *, allow_hex: bool = False
 ) -> str | None:
-    text = _text(value)
-    if text is None:
-        return f"missing header {header}"
+    text = _text(header, value)
+    if isinstance(text, _Problem):
+        return text.reason
     # Compared as text, as CJ's docs say; canonical base64 of the expected digest is the only match.
-    if not text.isascii():
-        return f"{header} is not {'hex or ' if allow_hex else ''}base64"
-    if _b64decode(text) is None:
+    if not text.isascii() or _BASE64.fullmatch(text) is None or _b64decode(text) is None:
         return f"{header} is not {'hex or ' if allow_hex else ''}base64"
     return (
         None
@@ -416,15 +630,20 @@ def _mismatch(header: str) -> str:
     return f"{header} does not match the body and secret"
 
 
-def _text(value: str | bytes | None) -> str | None:
+def _text(header: str, value: str | bytes | _Problem | None) -> str | _Problem:
+    """A signature header's value without surrounding blanks (HTTP's SP/HTAB only), or why not."""
+    if isinstance(value, _Problem):
+        return value
     if value is None:
-        return None
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
+        return _Problem(f"missing header {header}")
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("latin-1")
     if not isinstance(value, str):
         raise TypeError(f"a header value must be str, bytes or None, not {type(value).__name__}")
-    value = value.strip()
-    return value or None
+    if len(value) > MAX_HEADER:
+        return _Problem(f"{header} is longer than {MAX_HEADER} characters")
+    value = value.strip(" \t")
+    return value or _Problem(f"missing header {header}")
 
 
 def _raw(body: object) -> bytes:
@@ -452,17 +671,51 @@ def _open_id(open_id: object) -> str:
     return str(open_id).strip()
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+def _finite(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number of seconds")
+    return float(value)
+
+
+def _positive_seconds(value: object, what: str) -> float:
+    seconds = _finite(value, what)
+    if seconds <= 0:
+        raise ValueError(f"{what} must be a finite positive number of seconds")
+    return seconds
+
+
+def _items(headers: object) -> list[tuple[str, str]]:
+    if not isinstance(headers, Mapping) and not hasattr(headers, "items"):
+        raise TypeError(f"headers must be a mapping of names to values, not {type(headers).__name__}")
+    return [(_latin1(name).lower(), _latin1(value)) for name, value in headers.items()]
+
+
+def _latin1(text: object) -> str:
+    # Raw ASGI headers are bytes; HTTP header bytes map one to one onto latin-1.
+    return bytes(text).decode("latin-1") if isinstance(text, (bytes, bytearray)) else str(text)
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:
-    if not isinstance(headers, Mapping) and not hasattr(headers, "items"):
-        raise TypeError(f"headers must be a mapping of names to values, not {type(headers).__name__}")
-    return {str(name).lower(): str(value) for name, value in headers.items()}
+    return dict(_items(headers))
+
+
+def _headers(headers: Mapping[str, str]) -> _HeaderMap:
+    """Names lowercased. A name given twice (``Date`` and ``date``, or a multi-dict's repeats) with
+    different values is ambiguous: which one was signed cannot be told, so it is refused when used."""
+    found: _HeaderMap = {}
+    for name, value in _items(headers):
+        seen = found.get(name)
+        if seen is not None and seen != value:
+            found[name] = _Problem(f"header {name} is given more than once")
+        elif len(value) > MAX_HEADER:
+            found[name] = _Problem(f"header {name} is longer than {MAX_HEADER} characters")
+        else:
+            found[name] = value
+    return found
+
+
+def _single(headers: _HeaderMap, name: str) -> str | _Problem | None:
+    return headers.get(name.lower())
 
 
 def _finish(platform: str, problem: str | None, raise_on_failure: bool) -> bool:
@@ -475,9 +728,14 @@ def _finish(platform: str, problem: str | None, raise_on_failure: bool) -> bool:
 
 __all__ = [
     "CJ_HEADER",
+    "MAX_HEADER",
     "SHOPLAZZA_HEADER",
     "SHOPLINE_HEADER",
+    "UP42_FUTURE_SKEW",
     "UP42_MAX_AGE",
+    "Verification",
+    "check_delivery",
+    "check_up42",
     "content_digest",
     "sign_cjdropshipping",
     "sign_shoplazza",

@@ -31,6 +31,9 @@ Emulated engine behaviour:
   become unknown, like `--continue-on-error`), resources depending on it are skipped, and the
   deployment continues; `Result.ok` is False. Resources missing from the program are deleted after
   the program finished (not when the program raised), dependents first; so is `destroy`.
+- `X.get(name, id)` (a `ReadResource`) is a read step, in previews too: Read with the id and the
+  program's properties as inputs; an empty id fails the program; the resource is kept in the state as
+  external (never deleted).
 - `refresh` reads every resource (old outputs and inputs); an empty id drops it, returned inputs
   replace the stored ones. `ignore_changes` (top-level keys), `protect` and `retain_on_delete` work.
 
@@ -154,10 +157,27 @@ class Registration:
     retain_on_delete: bool = False
     dependencies: tuple[str, ...] = ()
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    read_id: str = ""  # set for a `ReadResource` (`X.get(name, id)`): the existing resource's id
 
     @property
     def secret_outputs(self) -> frozenset[str]:
         return self.secret_inputs | frozenset(self.additional_secret_outputs)
+
+    @staticmethod
+    def from_read_request(request: resource_pb2.ReadResourceRequest, urn: str) -> Registration:
+        raw: dict[str, Any] = rpc.deserialize_properties(request.properties, keep_unknowns=True)
+        return Registration(
+            type=request.type,
+            name=request.name,
+            urn=urn,
+            custom=True,
+            parent=request.parent,
+            inputs={k: _plain(v) for k, v in raw.items()},
+            secret_inputs=frozenset(k for k, v in raw.items() if rpc.is_rpc_secret(v)),
+            additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            dependencies=tuple(request.dependencies),
+            read_id=request.id,
+        )
 
     @staticmethod
     def from_request(request: resource_pb2.RegisterResourceRequest, urn: str) -> Registration:
@@ -227,12 +247,33 @@ class _Monitor(MockMonitor):
             result=resource_pb2.Result.SUCCESS if ok else resource_pb2.Result.FAIL,
         )
 
+    def ReadResource(self, request: resource_pb2.ReadResourceRequest) -> resource_pb2.ReadResourceResponse:
+        """`X.get(name, id)`: the engine reads the existing resource (a failed read fails the program)."""
+        urn = self.make_urn(request.parent, request.type, request.name)
+        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        reg = Registration.from_read_request(request, urn)
+        with self._lock:
+            self.registrations.append(reg)
+        id_, outputs, ok = self._handler(reg)
+        if not ok:
+            raise RuntimeError(f"reading {urn} (id {request.id!r}) failed")
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, outputs)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=to_struct(outputs))
+
     def RegisterResourceOutputs(
         self, request: resource_pb2.RegisterResourceOutputsRequest
     ) -> empty_pb2.Empty:
         if request.urn == self.stack_urn:
             self.stack_outputs = from_struct(request.outputs)
         return empty_pb2.Empty()
+
+
+def _report_without_traceback(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The program loop's report of a future whose error nobody awaited (a failed program's outputs),
+    in one line: the default handler formats a traceback, and on CPython 3.11 that parses source,
+    which raises SystemError when the finalizer runs inside another `ast.parse` (pytest's rewriting)."""
+    error = context.get("exception")
+    sys.stderr.write(f"{context.get('message', 'asyncio')}: {error!r}\n")
 
 
 def _run_program(
@@ -248,6 +289,7 @@ def _run_program(
     """Run `program` the way `python -m pulumi` does, in a copied context (runs do not leak)."""
 
     def go() -> None:
+        _ensure_event_loop().set_exception_handler(_report_without_traceback)  # type: ignore[no-untyped-call]
         pulumi_settings.reset_options(project=project, stack=stack, preview=preview)
         pulumi_settings.configure(
             MockSettings(  # type: ignore[no-untyped-call]
@@ -289,7 +331,7 @@ def collect(
     def answer(reg: Registration) -> Outcome:
         if preview:
             return "", {}, True
-        return f"{reg.name}-id", _mark_secrets(reg.inputs, reg.secret_outputs), True
+        return reg.read_id or f"{reg.name}-id", _mark_secrets(reg.inputs, reg.secret_outputs), True
 
     monitor = _Monitor(answer, project, stack)
     error = _run_program(
@@ -629,6 +671,7 @@ class ResourceState:
     retain_on_delete: bool = False
     dependencies: tuple[str, ...] = ()
     parent: str = ""
+    external: bool = False  # read with `X.get`: in the state, never deleted by the engine
 
 
 @dataclass(frozen=True)
@@ -809,6 +852,8 @@ class Engine:
 
     def _register(self, reg: Registration, preview: bool) -> tuple[Step, tuple[str, dict[str, Any]] | None]:
         """One resource's step. Returns the step and the (id, outputs) to answer, None on failure."""
+        if reg.read_id:
+            return self._read_existing(reg)
         urn, host, old = reg.urn, self.host, self.state.get(reg.urn)
         op: Op = "create" if old is None else "update"
         news = dict(reg.inputs)
@@ -875,8 +920,22 @@ class Engine:
 
     # --- deletes and refresh
 
+    def _read_existing(self, reg: Registration) -> tuple[Step, tuple[str, dict[str, Any]] | None]:
+        """A read step (also in previews, as the engine runs them): Read with the id and the program's
+        properties as inputs (only `__provider` for a dynamic resource), no stored outputs."""
+        try:
+            read = self.host.read(reg.urn, reg.read_id, {}, reg.inputs)
+        except ProviderError as exn:
+            return Step(reg.urn, "read", error=exn.message), None
+        if not read.id:
+            return Step(reg.urn, "read", error=f"resource '{reg.read_id}' does not exist"), None
+        inputs = read.inputs if read.inputs is not None else dict(reg.inputs)
+        with self._lock:
+            self.state[reg.urn] = replace(self._new_state(reg, read.id, inputs, read.outputs), external=True)
+        return Step(reg.urn, "read"), (read.id, read.outputs)
+
     def _provider_delete(self, s: ResourceState) -> None:
-        if not s.retain_on_delete:
+        if not s.retain_on_delete and not s.external:
             self.host.delete(s.urn, s.id, s.outputs, old_inputs=s.inputs)
 
     def _delete_one(self, s: ResourceState) -> Step:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import signal
@@ -10,19 +11,49 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
+
+from pulumi_webhooks.cli import COMMANDS
 
 SCRIPT = Path(sys.executable).with_name("pulumi-webhooks")
 
 
-def test_help_lists_the_commands() -> None:
-    done = subprocess.run([SCRIPT, "--help"], capture_output=True, text=True, check=True)
-    assert "sandbox" in done.stdout
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([SCRIPT, *args], check=False, capture_output=True, text=True, timeout=60)
 
 
-def test_unknown_command_is_a_clear_error() -> None:
-    done = subprocess.run([SCRIPT, "sandbx"], check=False, capture_output=True, text=True)
+def test_help_lists_every_command_with_its_summary() -> None:
+    done = run("--help")
+    assert done.returncode == 0
+    for name, (_, summary) in COMMANDS.items():
+        assert re.search(rf"^\s+{name}\s+{re.escape(summary)}$", done.stdout, re.M), done.stdout
+
+
+def test_version_names_the_installed_distribution() -> None:
+    done = run("--version")
+    assert done.returncode == 0
+    assert done.stdout == f"pulumi-webhooks {importlib.metadata.version('pulumi-webhooks')}\n"
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_each_command_parses_its_own_arguments(name: str) -> None:
+    done = run(name, "--help")  # the command's own help, not the dispatcher's
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"usage: pulumi-webhooks {name} ")
+
+
+def test_unknown_or_missing_command_is_a_usage_error() -> None:
+    done = run("sandbx")
     assert done.returncode == 2
-    assert "unknown command 'sandbx'" in done.stderr
+    assert "invalid choice: 'sandbx'" in done.stderr and "usage: pulumi-webhooks" in done.stderr
+    done = run()
+    assert done.returncode == 2 and "COMMAND" in done.stderr
+
+
+def test_options_after_the_command_reach_the_command() -> None:
+    done = run("discover", "shopline", "--handle", "Bad.Handle")  # discover's own check of its own flag
+    assert done.returncode == 2
+    assert "pulumi-webhooks discover shopline: error: --handle must be the store handle" in done.stderr
 
 
 def test_sandbox_command_serves_until_terminated() -> None:

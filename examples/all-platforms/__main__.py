@@ -1,5 +1,6 @@
 """Every platform in one program: the project the root ``Pulumi.yaml`` runs (against the sandbox by
-default). Receivers are placeholders on a public host; in real use they are your functions' URLs."""
+default), and what ``make demo`` runs without the Pulumi CLI. Receivers are placeholders on a public
+host; in real use they are your functions' URLs."""
 
 from __future__ import annotations
 

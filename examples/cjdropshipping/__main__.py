@@ -1,8 +1,9 @@
 """CJdropshipping: send order and logistics messages of one CJ account to a receiver.
 
-Run with the Pulumi CLI (``pulumi up`` in a project whose ``main`` is this folder) or, without it,
-through ``make demo``. Settings: ``cjdropshipping:apiKey`` (secret) or ``CJ_API_KEY``; ``CJ_BASE_URL``
-points at the sandbox in the demo. The receiver must answer HTTP 200: CJ probes it when it is set.
+Try it against the sandbox, no Pulumi CLI needed: ``make demo EXAMPLE=cjdropshipping``. With the Pulumi
+CLI: ``pulumi up`` in a project whose ``main`` is this folder. Settings: ``cjdropshipping:apiKey``
+(secret) or ``CJ_API_KEY``; ``CJ_BASE_URL`` points at the sandbox in the demo. The receiver must answer
+HTTP 200: CJ probes it when it is set.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Shoplazza: subscribe a receiver to order and product events of one shop.
 
-Run with the Pulumi CLI (``pulumi up`` in a project whose ``main`` is this folder). Settings:
-``shoplazza:accessToken`` (secret) or ``SHOPLAZZA_ACCESS_TOKEN``; ``shoplazza:apiVersion`` or
-``SHOPLAZZA_API_VERSION`` (``2022-01`` by default, ``2025-06`` and ``2026-01`` also supported);
-``SHOPLAZZA_BASE_URL`` points at the sandbox (``http://127.0.0.1:8787/shoplazza/{shop}``) for a try-out.
+Try it against the sandbox, no Pulumi CLI needed: ``make demo EXAMPLE=shoplazza``. With the Pulumi CLI:
+``pulumi up`` in a project whose ``main`` is this folder. Settings: ``shoplazza:accessToken`` (secret)
+or ``SHOPLAZZA_ACCESS_TOKEN``; ``shoplazza:apiVersion`` or ``SHOPLAZZA_API_VERSION`` (``2022-01`` by
+default, ``2025-06`` and ``2026-01`` also supported); ``SHOPLAZZA_BASE_URL`` points at the sandbox
+(``http://127.0.0.1:8787/shoplazza/{shop}``) in the demo.
 """
 
 from __future__ import annotations

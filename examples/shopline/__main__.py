@@ -1,7 +1,8 @@
 """SHOPLINE: subscribe a receiver to order and product events of one store.
 
-Run with the Pulumi CLI (``pulumi up`` in a project whose ``main`` is this folder) or, without it,
-through ``make demo``. Settings: ``shopline:accessToken`` (secret) or ``SHOPLINE_ACCESS_TOKEN``;
+Try it against the sandbox, no Pulumi CLI needed: ``make demo EXAMPLE=shopline`` (preview, up, refresh
+and destroy through the real provider host). With the Pulumi CLI: ``pulumi up`` in a project whose
+``main`` is this folder. Settings: ``shopline:accessToken`` (secret) or ``SHOPLINE_ACCESS_TOKEN``;
 ``SHOPLINE_BASE_URL`` points at the sandbox in the demo.
 """
 

@@ -1,9 +1,9 @@
 """UP42: deliver job and order status changes of one workspace to a receiver.
 
-Run with the Pulumi CLI (``pulumi up`` in a project whose ``main`` is this folder) or, without it, through
-``make demo``. Settings: ``up42:username`` and ``up42:password`` (secret), or ``UP42_USERNAME`` and
-``UP42_PASSWORD``; ``UP42_BASE_URL``/``UP42_AUTH_URL`` point at the sandbox in the demo
-(``http://127.0.0.1:8787/up42/api`` and
+Try it against the sandbox, no Pulumi CLI needed: ``make demo EXAMPLE=up42``. With the Pulumi CLI:
+``pulumi up`` in a project whose ``main`` is this folder. Settings: ``up42:username`` and
+``up42:password`` (secret), or ``UP42_USERNAME`` and ``UP42_PASSWORD``; ``UP42_BASE_URL`` and
+``UP42_AUTH_URL`` point at the sandbox in the demo (``http://127.0.0.1:8787/up42/api`` and
 ``http://127.0.0.1:8787/up42/auth/realms/public/protocol/openid-connect/token``).
 """
 

@@ -1,7 +1,9 @@
 """The total time budget of one provider operation (retries and rate-limit waits included).
 
 The Python provider host ignores Pulumi's customTimeouts and its Cancel is a no-op, so every
-operation bounds itself: the provider opens a scope, and the HTTP client consults it before each try.
+operation bounds itself: the provider opens a scope, and the HTTP client consults it before each try,
+before each socket operation (``_core/sockets.py``) and between the chunks of an answer, so that an
+operation ends at its deadline (within a fraction of a second) whatever the server does.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import time
 from collections.abc import Iterator
 
 from pulumi_webhooks._core.errors import OperationTimeoutError
+
+# The message of the timeouts raised when the deadline cuts a socket operation or a body read short.
+DEADLINE_PASSED = "the operation deadline passed"
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "pulumi_webhooks_deadline", default=None

@@ -6,12 +6,20 @@ Per-platform clients (``shopline/api.py`` …) say *what* to call; this module s
 - 429, 5xx, transport errors and unreadable bodies are retried with exponential backoff and jitter,
   honouring ``Retry-After``, bounded by an attempt count and by the operation's deadline;
 - a write that may have reached the platform (the answer was lost) is *not* retried blindly: the
-  error says ``may_have_committed`` and the provider looks the subscription up first.
+  error says ``may_have_committed`` and the provider looks the subscription up first;
+- the operation deadline bounds everything, body reads included: every socket operation gets at most
+  the time left (``_core/sockets.py``), and answers are streamed with the clock checked per chunk;
+- answers are read in chunks up to a cap (:data:`MAX_ANSWER_BYTES`; an error answer's message is read
+  from its first :data:`MAX_ERROR_BODY_BYTES`): a larger answer fails at once and is not asked again;
+- every retry and wait is logged at INFO ("SHOPLINE create webhook: answered 429, waiting 2.0 s, try 2
+  of 8"), which reaches the Pulumi engine's log (``_core/engine_log.py``);
+- a connection error names its cause: DNS, refused, TLS, connect or read timeout.
 """
 
 from __future__ import annotations
 
 import email.utils
+import socket
 import ssl
 import threading
 import time
@@ -31,8 +39,9 @@ from tenacity.stop import stop_base
 
 from pulumi_webhooks._core import deadline as _deadline
 from pulumi_webhooks._core import errors, settings
+from pulumi_webhooks._core.deadline import DEADLINE_PASSED
 from pulumi_webhooks._core.pacing import RatePolicy, bucket
-from pulumi_webhooks._core.redact import get_logger, redact
+from pulumi_webhooks._core.redact import clip, get_logger
 
 log = get_logger("pulumi_webhooks.http")
 
@@ -42,6 +51,11 @@ USER_AGENT = "pulumi-webhooks/0.1 (+https://github.com/pulumi-webhooks)"
 CONNECT_TIMEOUT = 10.0
 DEFAULT_TIMEOUT = httpx.Timeout(connect=CONNECT_TIMEOUT, read=30.0, write=30.0, pool=30.0)
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After is capped: the operation deadline still bounds it
+# No answer these APIs give comes near 8 MiB (a listing page is a few KiB): more is a broken proxy or a
+# hostile server, and it is refused before it can fill memory.
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+MAX_ERROR_BODY_BYTES = 64 * 1024  # of an error answer: enough for any message
+LOGGED_PACE_WAIT = 1.0  # a client-side rate-limit wait this long is worth a line at INFO
 
 _clients: dict[str, httpx.Client] = {}
 _clients_lock = threading.Lock()
@@ -60,6 +74,9 @@ def shared_client(base_url: str) -> httpx.Client:
                 headers={"User-Agent": USER_AGENT},
                 follow_redirects=False,
             )
+            from pulumi_webhooks._core.sockets import bound_by_deadline  # loads httpcore: not at import
+
+            bound_by_deadline(client)
         return client
 
 
@@ -118,6 +135,18 @@ class _StopAtDeadline(stop_base):
         return self.fired
 
 
+class AttemptBudget(Protocol):
+    """A process-wide allowance of requests that may fail (token endpoints: ``_core/tokens.py``)."""
+
+    def take(self) -> None:
+        """Raise (an ``ApiError`` that is not retried) when no more requests may be sent."""
+        ...
+
+    def failed(self, error: errors.ApiError) -> None:
+        """Count a request that failed."""
+        ...
+
+
 class ApiClient:
     """Base client for one platform endpoint. Subclasses set the class attributes and may override
     :meth:`error_detail` (how the platform spells an error) and :meth:`check_body` (errors inside a
@@ -127,6 +156,9 @@ class ApiClient:
     request_id_headers: ClassVar[tuple[str, ...]] = ("x-request-id",)
     auth_hint: ClassVar[str] = "check the credentials"
     max_attempts: ClassVar[int] = 8
+    # Token endpoints: each kind of failure (lost answer, 5xx, throttled …) is tried again once at most.
+    retry_each_failure_once: ClassVar[bool] = False
+    max_answer_bytes: ClassVar[int] = MAX_ANSWER_BYTES
     # Statuses that mean "not processed": safe to retry even for a create.
     not_processed_statuses: ClassVar[frozenset[int]] = frozenset({429, 503})
 
@@ -138,10 +170,12 @@ class ApiClient:
         pace_key: str | None = None,
         rate: RatePolicy | None = None,
         auth: Auth | None = None,
+        budget: AttemptBudget | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._headers = dict(headers or {})
         self._auth = auth
+        self._budget = budget
         self._bucket = bucket(pace_key, rate) if pace_key and rate else None
 
     def __repr__(self) -> str:  # never show headers: they hold the token
@@ -167,17 +201,12 @@ class ApiClient:
             idempotent = method.upper() != "POST"
         started = time.monotonic()
         at_deadline = _StopAtDeadline()
+        seen: set[type[errors.ApiError]] = set()
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts) | at_deadline | stop_before_delay(3600),
             wait=self._wait,
-            retry=lambda state: self._should_retry(state, idempotent),
-            before_sleep=lambda state: log.info(
-                "%s %s: retrying after %s (attempt %d)",
-                self.platform,
-                operation,
-                state.outcome.exception() if state.outcome else "?",
-                state.attempt_number,
-            ),
+            retry=lambda state: self._should_retry(state, idempotent, seen),
+            before_sleep=lambda state: self._log_retry(operation, state),
             reraise=True,
         )
         renewed = False
@@ -188,15 +217,22 @@ class ApiClient:
                         return self._attempt(
                             operation, method, path, json, data, params, model, allow_statuses
                         )
-            except errors.AuthenticationError:
+            except errors.AuthenticationError as exc:
                 # A token can expire or be revoked mid-run: renew it once and try again.
                 if renewed or self._auth is None or not self._auth.renew():
                     raise
+                log.info(
+                    "%s %s: the platform refused the credentials (%s); renewed them, trying once more",
+                    self.platform,
+                    operation,
+                    _answered(exc),
+                )
                 renewed = True
             except errors.ApiError as exc:
                 attempts = retrying.statistics.get("attempt_number", 1)
-                if attempts > 1 or at_deadline.fired:
-                    exc.gave_up(attempts, time.monotonic() - started, out_of_time=at_deadline.fired)
+                out_of_time = at_deadline.fired or exc.out_of_time
+                if attempts > 1 or out_of_time:
+                    exc.gave_up(attempts, time.monotonic() - started, out_of_time=out_of_time)
                 raise
         raise AssertionError("unreachable")
 
@@ -212,25 +248,60 @@ class ApiClient:
         model: type[Model] | None,
         allow_statuses: frozenset[int],
     ) -> tuple[httpx.Response, Model | None]:
-        left = _deadline.remaining(f"{self.platform} {operation}")
+        try:
+            if self._budget is None:
+                return self._send(operation, method, path, json, data, params, model, allow_statuses)
+            self._budget.take()
+            try:
+                return self._send(operation, method, path, json, data, params, model, allow_statuses)
+            except errors.ApiError as exc:
+                self._budget.failed(exc)
+                raise
+        finally:
+            if self._bucket is not None:  # answered or failed: the platform has it by now, if ever
+                self._bucket.release()
+
+    def _send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        json: Any,
+        data: Mapping[str, str] | None,
+        params: Mapping[str, str | int] | None,
+        model: type[Model] | None,
+        allow_statuses: frozenset[int],
+    ) -> tuple[httpx.Response, Model | None]:
+        _deadline.remaining(f"{self.platform} {operation}")
         if self._bucket is not None:
+            paced = time.monotonic()
             try:
                 self._bucket.acquire(_deadline.current_deadline())
             except errors.OperationTimeoutError as exc:  # say which platform and call were waiting
                 raise errors.OperationTimeoutError(f"{self.platform} {operation}: {exc.message}") from None
+            waited = time.monotonic() - paced
+            if waited >= LOGGED_PACE_WAIT:
+                log.info("%s %s: waited %.1f s for the rate limit", self.platform, operation, waited)
+        headers = self._request_headers()
+        left = _deadline.remaining(f"{self.platform} {operation}")  # the token may have taken a while
         read = settings.request_timeout() if left is None else min(settings.request_timeout(), left)
         timeout = httpx.Timeout(read, connect=min(CONNECT_TIMEOUT, read))
         url = f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
+        client = shared_client(self.base_url)
         started = time.monotonic()
         try:
-            headers = {**self._headers, **self._auth.headers()} if self._auth else self._headers
-            response = shared_client(self.base_url).request(
+            request = client.build_request(
                 method, url, json=json, data=data, params=params, headers=headers, timeout=timeout
             )
+            streamed = client.send(request, stream=True)
+            try:
+                response = self._read_answer(operation, streamed)
+            finally:
+                streamed.close()
         except httpx.TimeoutException as exc:
-            raise self._transport_error(operation, exc, errors.TimeoutError) from None
+            raise self._transport_error(operation, exc, errors.TimeoutError, timeout) from None
         except httpx.TransportError as exc:
-            raise self._transport_error(operation, exc, errors.ConnectionError) from None
+            raise self._transport_error(operation, exc, errors.ConnectionError, timeout) from None
         request_id = self._request_id(response)
         log.debug(
             "%s %s %s -> %d (request id %s, %.0f ms)",
@@ -259,14 +330,58 @@ class ApiClient:
             where = ".".join(str(p) for p in first["loc"]) or "body"
             raise self._bad_body(operation, response, request_id, f"{where}: {first['msg']}") from None
 
+    def _request_headers(self) -> Mapping[str, str]:
+        if self._auth is None:
+            return self._headers
+        try:
+            return {**self._headers, **self._auth.headers()}
+        except errors.ApiError as exc:
+            # The token request made the tries its rules allow (_core/tokens.py); repeating it from this
+            # loop would multiply them (3 token requests x 8 tries of this one).
+            exc.max_retries = 0
+            raise
+
+    def _read_answer(self, operation: str, streamed: httpx.Response) -> httpx.Response:
+        """The streamed answer read into memory, chunk by chunk: at most :attr:`max_answer_bytes` (an
+        error answer: its first :data:`MAX_ERROR_BODY_BYTES`, enough for the message), and never past
+        the operation deadline."""
+        failed = streamed.status_code >= 400
+        cap = MAX_ERROR_BODY_BYTES if failed else self.max_answer_bytes
+        declared = _content_length(streamed)
+        if not failed and declared is not None and declared > cap:
+            raise self._too_large(operation, streamed, declared)
+        deadline = _deadline.current_deadline()
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in streamed.iter_bytes():
+            if deadline is not None and time.monotonic() >= deadline:
+                raise httpx.ReadTimeout(DEADLINE_PASSED, request=streamed.request)
+            if size + len(chunk) > cap:
+                if not failed:
+                    raise self._too_large(operation, streamed, declared)
+                chunks.append(chunk[: cap - size])
+                break
+            size += len(chunk)
+            chunks.append(chunk)
+        # The body is decoded already: the copy must not claim an encoding or a length it no longer has.
+        kept = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+        return httpx.Response(
+            streamed.status_code,
+            headers=kept,
+            content=b"".join(chunks),
+            request=streamed.request,
+            extensions={
+                k: v for k, v in streamed.extensions.items() if k in ("reason_phrase", "http_version")
+            },
+        )
+
     # -- hooks for the platforms --------------------------------------------------------------------
     def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
         """The platform's own error code and message from an error response."""
         try:
             body = response.json()
         except ValueError:
-            text = response.text.strip()
-            return None, text[:200] or response.reason_phrase
+            return None, clip(response.text.strip(), 200) or response.reason_phrase  # redacted, then cut
         return None, _flatten_message(body)
 
     def error_class(self, status: int) -> type[errors.ApiError]:
@@ -281,7 +396,7 @@ class ApiClient:
         for name in self.request_id_headers:
             value = response.headers.get(name)
             if value:
-                return str(value)[:64]
+                return clip(str(value), 64)  # a header a server chose: redacted, then cut
         return None
 
     def _status_error(
@@ -318,39 +433,116 @@ class ApiClient:
         error.may_have_committed = True
         return error
 
+    def _too_large(
+        self, operation: str, streamed: httpx.Response, declared: int | None
+    ) -> errors.ServerError:
+        size = f"{declared} bytes" if declared is not None else "more"
+        error = errors.ServerError(
+            platform=self.platform,
+            operation=operation,
+            status=streamed.status_code,
+            detail=f"the answer is too large ({size}; at most {_mib(self.max_answer_bytes)} is read); "
+            "stopped reading, not asked again",
+            request_id=ApiClient._request_id(self, streamed),  # from headers: the body is not read
+        )
+        error.may_have_committed = True  # the platform did answer: a write went through
+        error.max_retries = 0  # the same request gets the same answer
+        return error
+
     def _transport_error(
-        self, operation: str, exc: httpx.TransportError, cls: type[errors.ConnectionError]
+        self,
+        operation: str,
+        exc: httpx.TransportError,
+        cls: type[errors.ConnectionError],
+        timeout: httpx.Timeout,
     ) -> errors.ConnectionError:
-        refused = _certificate_refusal(exc)
-        if refused is not None:  # not retried: it fails the same way every time
-            error = cls(
-                platform=self.platform,
-                operation=operation,
-                detail=f"the TLS certificate of {httpx.URL(self.base_url).host} was refused ({refused}); "
-                "verification cannot be turned off: the endpoint needs a certificate this machine trusts "
-                "(a private CA can be added with SSL_CERT_FILE)",
-            )
-            error.max_retries = 0
-            return error
         sent = not isinstance(exc, _NOT_SENT)
-        what = type(exc).__name__
+        cause, max_retries = self._connection_cause(exc, timeout)
         error = cls(
             platform=self.platform,
             operation=operation,
-            detail=f"{what} talking to {httpx.URL(self.base_url).host}"
-            + (" (the request may have reached the platform)" if sent else ""),
+            detail=cause + (" (the request may have reached the platform)" if sent else ""),
         )
         error.may_have_committed = sent
+        error.max_retries = max_retries
+        error.out_of_time = str(exc) == DEADLINE_PASSED  # request() renders it with the elapsed time
         return error
 
-    def _should_retry(self, retry_state: RetryCallState, idempotent: bool) -> bool:
+    def _connection_cause(self, exc: httpx.TransportError, timeout: httpx.Timeout) -> tuple[str, int | None]:
+        """What broke the connection, in words, and how often it is worth trying again (None: the
+        usual attempt count)."""
+        url = httpx.URL(self.base_url)
+        host, port = url.host, url.port or (443 if url.scheme == "https" else 80)
+        if str(exc) == DEADLINE_PASSED:
+            return f"the operation deadline passed while talking to {host}", 0
+        refused = _certificate_refusal(exc)
+        if refused is not None:  # fails the same way every time
+            return (
+                f"the TLS certificate of {host} was refused ({refused}); verification cannot be turned "
+                "off: the endpoint needs a certificate this machine trusts (a private CA can be added "
+                "with SSL_CERT_FILE)"
+            ), 0
+        dns = _resolve_failure(exc)
+        if dns is not None:
+            permanent = dns.errno in _NO_SUCH_NAME
+            reason = dns.strerror or "resolution failed"
+            # "No such name" can be a resolver's hiccup, but rarely twice: one more try is enough.
+            return f"could not resolve host {host} (DNS: {reason}); check the base URL setting", (
+                1 if permanent else None
+            )
+        if _caused_by(exc, ConnectionRefusedError) is not None:
+            return f"connection refused by {host}:{port} (nothing listens there)", None
+        tls = _caused_by(exc, ssl.SSLError)
+        if tls is not None:
+            return f"TLS handshake with {host} failed ({tls.reason or type(tls).__name__})", 1
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"connecting to {host}:{port} timed out after {timeout.connect or 0:.1f} s", None
+        if isinstance(exc, httpx.ReadTimeout):
+            return (
+                f"{host} did not answer within {timeout.read or 0:.1f} s (read timeout; "
+                "pulumi-webhooks:requestTimeout)"
+            ), None
+        if isinstance(exc, httpx.WriteTimeout):
+            return f"sending the request to {host} timed out after {timeout.write or 0:.1f} s", None
+        if isinstance(exc, httpx.PoolTimeout):
+            return f"no free connection to {host} within {timeout.pool or 0:.1f} s", None
+        if isinstance(exc, httpx.RemoteProtocolError):
+            return f"{host} closed the connection without a complete answer", None
+        if _caused_by(exc, ConnectionResetError) is not None:
+            return f"the connection to {host} was reset", None
+        return f"{type(exc).__name__} talking to {host}", None
+
+    def _should_retry(
+        self, retry_state: RetryCallState, idempotent: bool, seen: set[type[errors.ApiError]]
+    ) -> bool:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if not isinstance(exc, errors.ApiError):
             return False
         retryable = isinstance(exc, (errors.RateLimitedError, errors.ServerError, errors.ConnectionError))
         if not retryable or (exc.max_retries is not None and retry_state.attempt_number > exc.max_retries):
             return False
-        return idempotent or not exc.may_have_committed
+        if not (idempotent or not exc.may_have_committed):
+            return False
+        if self.retry_each_failure_once:
+            if type(exc) in seen:
+                return False
+            seen.add(type(exc))
+        return True
+
+    def _log_retry(self, operation: str, retry_state: RetryCallState) -> None:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        most = self.max_attempts
+        if isinstance(exc, errors.ApiError) and exc.max_retries is not None:
+            most = min(most, exc.max_retries + 1)  # this kind of failure is tried again only so often
+        log.info(
+            "%s %s: %s, waiting %.1f s, try %d of %d",
+            self.platform,
+            operation,
+            _answered(exc) if isinstance(exc, errors.ApiError) else type(exc).__name__,
+            retry_state.upcoming_sleep,
+            retry_state.attempt_number + 1,
+            most,
+        )
 
     def _wait(self, retry_state: Any) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
@@ -363,15 +555,56 @@ class ApiClient:
 _BACKOFF = wait_random_exponential(multiplier=0.25, max=15)
 
 
-def _certificate_refusal(exc: BaseException) -> str | None:
-    """Why certificate verification failed, when that is what broke the connection (httpx wraps the
-    ``ssl`` error in its own)."""
+E = TypeVar("E", bound=BaseException)
+
+# getaddrinfo's "this name does not exist" (as opposed to "the resolver could not be asked").
+_NO_SUCH_NAME = frozenset(
+    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
+)
+_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+def _caused_by(exc: BaseException, kind: type[E]) -> E | None:
+    """The first ``kind`` in the chain of causes (httpx wraps the socket and ssl errors in its own)."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return str(seen.verify_message or seen.reason or "certificate verify failed")
+        if isinstance(seen, kind):
+            return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def _resolve_failure(exc: BaseException) -> socket.gaierror | None:
+    return _caused_by(exc, socket.gaierror)
+
+
+def _certificate_refusal(exc: BaseException) -> str | None:
+    """Why certificate verification failed, when that is what broke the connection."""
+    refused = _caused_by(exc, ssl.SSLCertVerificationError)
+    if refused is None:
+        return None
+    return str(refused.verify_message or refused.reason or "certificate verify failed")
+
+
+def _answered(exc: errors.ApiError) -> str:
+    """What went wrong, for a log line: "answered 429", "answered code 1600200 (HTTP 200)", or the
+    connection's cause."""
+    if exc.status is None:
+        return exc.detail or type(exc).__name__
+    if exc.code and exc.status < 400:
+        return f"answered code {exc.code} (HTTP {exc.status})"
+    return f"answered {exc.status}" + (f" (code {exc.code})" if exc.code else "")
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    try:
+        return int(response.headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MiB" if size >= 1024 * 1024 else f"{size / 1024:g} KiB"
 
 
 def error_class_for(status: int) -> type[errors.ApiError]:
@@ -411,4 +644,4 @@ def _flatten_message(body: Any, limit: int = 300) -> str | None:
     parts = walk(body)
     if not parts:
         return None
-    return redact("; ".join(parts))[:limit]
+    return clip("; ".join(parts), limit)  # redacted before it is cut

@@ -2,10 +2,18 @@
 
 The provider host runs up to four RPCs at once and serves every resource of a program, so the bucket
 for a store must be process-wide: it is looked up by key (platform + store), never held by a provider.
+
+The bucket is the platform's own (the documented size and rate, burst = bucket), kept the way the
+platform keeps it, but counted conservatively so that arrival jitter cannot overflow it: the platform
+charges a request when it arrives, some time between our sending it and our reading its answer, so a
+request we let through counts in full, undrained, while it is in flight, and drains only from when its
+answer came back (the latest moment it can have arrived). The cost is about one latency over a whole
+run; the gain is that no request is answered 429 however late the first ones arrive.
 """
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 from dataclasses import dataclass
@@ -15,44 +23,76 @@ from pulumi_webhooks._core.errors import OperationTimeoutError
 
 @dataclass(frozen=True)
 class RatePolicy:
-    """A token bucket: ``burst`` requests at once, refilled at ``per_second``."""
+    """A leaky bucket: at most ``burst`` requests in it, draining at ``per_second``."""
 
     per_second: float
     burst: int
 
 
 class TokenBucket:
-    """A thread-safe token bucket whose ``acquire`` waits for a token, up to a deadline."""
+    """A thread-safe bucket: ``acquire`` waits (first come, first served) until a request fits, up to a
+    deadline; ``release`` says that the calling thread's request was answered or failed."""
 
     def __init__(self, policy: RatePolicy) -> None:
         self.policy = policy
-        self._tokens = float(policy.burst)
+        self._level = 0.0  # answered requests still in the platform's bucket (drains at per_second)
         self._updated = time.monotonic()
-        self._lock = threading.Lock()
+        self._in_flight: set[int] = set()  # threads whose request is out (one each: clients are sync)
+        self._queue: collections.deque[object] = collections.deque()
+        self._cond = threading.Condition()
 
-    def _reserve(self) -> float:
-        """Take a token now or reserve the next one; returns how long the caller must wait."""
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(
-                float(self.policy.burst), self._tokens + (now - self._updated) * self.policy.per_second
-            )
-            self._updated = now
-            self._tokens -= 1.0  # may go negative: a reservation queues callers fairly, in order
-            return 0.0 if self._tokens >= 0 else -self._tokens / self.policy.per_second
+    def _drain(self, now: float) -> None:
+        self._level = max(0.0, self._level - (now - self._updated) * self.policy.per_second)
+        self._updated = now
+
+    def _answered(self, thread: int) -> None:
+        if thread in self._in_flight:
+            self._in_flight.discard(thread)
+            self._level += 1.0
+            self._cond.notify_all()
+
+    def _excess(self, now: float) -> float:
+        """How many requests too many the bucket would hold with one more (≤ 0: it fits now)."""
+        self._drain(now)
+        return self._level + len(self._in_flight) + 1 - self.policy.burst
 
     def acquire(self, deadline: float | None = None) -> None:
-        wait = self._reserve()
-        if wait <= 0:
-            return
-        if deadline is not None and time.monotonic() + wait > deadline:
-            with self._lock:
-                self._tokens += 1.0  # give the reservation back
-            raise OperationTimeoutError(
-                "the operation deadline would pass while waiting for the platform's rate limit; "
-                "raise pulumi-webhooks:operationTimeout or lower the number of parallel operations"
-            )
-        time.sleep(wait)
+        thread = threading.get_ident()
+        ticket = object()
+        with self._cond:
+            self._answered(thread)  # a request of this thread that never called release (not sent)
+            self._queue.append(ticket)
+            try:
+                while True:
+                    now = time.monotonic()
+                    excess = self._excess(now)
+                    ahead = self._queue.index(ticket)
+                    if ahead == 0 and excess <= 0:
+                        self._in_flight.add(thread)
+                        return
+                    # At least this long: the excess and everyone ahead must drain first.
+                    least = (max(excess, 0.0) + ahead) / self.policy.per_second
+                    if deadline is not None and now + least > deadline:
+                        raise OperationTimeoutError(
+                            "the operation deadline would pass while waiting for the platform's rate "
+                            "limit; raise pulumi-webhooks:operationTimeout or lower the number of "
+                            "parallel operations"
+                        )
+                    if ahead:
+                        self._cond.wait()  # woken when the queue moves
+                    elif excess <= self._level:
+                        self._cond.wait(excess / self.policy.per_second)
+                    else:  # more in flight than can drain: wait for an answer (release wakes us)
+                        self._cond.wait(self._level / self.policy.per_second or None)
+            finally:
+                self._queue.remove(ticket)
+                self._cond.notify_all()
+
+    def release(self) -> None:
+        """The calling thread's request was answered or failed (a no-op when it holds none): from now
+        on it drains like the platform's."""
+        with self._cond:
+            self._answered(threading.get_ident())
 
 
 _buckets: dict[str, TokenBucket] = {}

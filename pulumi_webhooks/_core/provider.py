@@ -6,8 +6,9 @@ hooks; this class owns everything else, the same way for all four platforms:
 - ``check`` validates field by field at preview time and never raises; unknown values pass;
 - ``diff`` is explicit: it ignores ``__provider`` and the state-only inputs, compares lists as sets
   where the field says so, and replaces only for the fields marked ``replaces``;
-- ``create`` looks before it writes (adopting an identical subscription silently, a different one only
-  with ``adopt=True``) and, when a write's answer is lost, looks again instead of writing twice;
+- ``create`` looks before it writes and, when a write's answer is lost, looks again instead of writing
+  twice (finding its own write is silent); taking over a subscription this operation did not write is a
+  warning, a different one needs ``adopt=True``, and ``adopt=False`` refuses both (see ``_take_over``);
 - ``read`` returns outputs *and* inputs, or an empty id when the subscription is gone;
 - ``update`` returns the full set of outputs; a change of credentials alone makes no call;
 - ``delete`` of a subscription that is already gone succeeds;
@@ -19,7 +20,9 @@ connection pools and rate-limit buckets are process-wide and looked up per call.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
@@ -36,8 +39,8 @@ from pulumi.dynamic import (
 )
 
 from pulumi_webhooks._core import engine_log, errors, settings
-from pulumi_webhooks._core.deadline import deadline_scope
-from pulumi_webhooks._core.redact import get_logger, redact, register_secret
+from pulumi_webhooks._core.deadline import deadline_scope, remaining
+from pulumi_webhooks._core.redact import clip, get_logger, redact, register_secret
 
 log = get_logger("pulumi_webhooks.provider")
 
@@ -69,6 +72,19 @@ def missing_credential(
 
 
 @dataclass(frozen=True)
+class Credential:
+    """A credential a platform reads from a setting: the input that overrides it (``""`` when no input
+    does), and the rule its value must pass wherever it was set (the rule never quotes the value)."""
+
+    field: str
+    setting: settings.Setting
+    rule: Callable[[str], str | None] = settings.credential_text_problem
+
+
+MAX_REASON_LENGTH = 1000  # a check failure's text, whatever a rule quoted
+
+
+@dataclass(frozen=True)
 class InputField:
     """One resource input and its policy.
 
@@ -89,7 +105,9 @@ class InputField:
     rule: Callable[[Any], str | None] | None = None
 
 
-ADOPT = InputField("adopt", bool, state_only=True, default=False)
+# Tri-state, never diffed: None (unset) takes over an identical subscription with a warning; True also
+# takes over and updates a different one; False refuses any this operation did not write itself.
+ADOPT = InputField("adopt", bool, state_only=True)
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -102,6 +120,42 @@ def _strip(exc: errors.WebhookError) -> errors.WebhookError:
     exc.__cause__ = None
     exc.__suppress_context__ = True
     return exc.with_traceback(None)
+
+
+def with_note(exc: errors.WebhookError, note: str) -> errors.WebhookError:
+    """The error with a sentence added: what happened around the call that failed."""
+    exc.message = redact(f"{exc.message.rstrip('.')}. {note[:1].upper()}{note[1:]}.")
+    exc.args = (exc.message,)
+    return exc
+
+
+# The subscriptions this process deleted, so that a create right after a delete-before-replace can say
+# that the old one is gone (the engine's Create carries no word of it). One process is one CLI command.
+MAX_REMEMBERED_DELETES = 1000
+_deleted: list[tuple[str, str, dict[str, Any]]] = []  # (platform, id, stored outputs)
+_deleted_lock = threading.Lock()
+
+
+def _remember_deleted(provider: WebhookProvider[Any, Any], id_: str, props: Mapping[str, Any]) -> None:
+    if not provider.replacement_collides(props, props):
+        return  # the platform never needs a delete-before-replace: no create will ask
+    with _deleted_lock:
+        _deleted.append((provider.platform, id_, dict(props)))
+        del _deleted[:-MAX_REMEMBERED_DELETES]
+
+
+def _take_replaced(
+    provider: WebhookProvider[Any, Any], inputs: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]] | None:
+    """The deleted subscription this create replaces (same platform, colliding key), forgotten once
+    asked for; None when there is none."""
+    with _deleted_lock:
+        for index in range(len(_deleted) - 1, -1, -1):
+            platform, id_, olds = _deleted[index]
+            if platform == provider.platform and provider.replacement_collides(olds, inputs):
+                del _deleted[index]
+                return id_, olds
+    return None
 
 
 Op = TypeVar("Op", bound=Callable[..., Any])
@@ -121,7 +175,7 @@ def operation(name: str) -> Callable[[Op], Op]:
             except Exception as exc:  # a bug: keep the details in the log, give the user one line
                 log.debug("%s %s failed unexpectedly", self.platform, name, exc_info=True)
                 failure = errors.WebhookError(
-                    f"{self.platform} {name} failed unexpectedly: {type(exc).__name__}: {redact(str(exc))[:300]}"
+                    f"{self.platform} {name} failed unexpectedly: {type(exc).__name__}: {clip(str(exc), 300)}"
                 )
             raise _strip(failure)
 
@@ -138,6 +192,8 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
     delete_before_replace: ClassVar[bool] = False
     # The natural key that "adopting" matches on, for messages ("topic + address").
     natural_key: ClassVar[str]
+    # The credentials the platform reads from settings: checked wherever they are set (see Credential).
+    credential_settings: ClassVar[tuple[Credential, ...]] = ()
 
     serialize_as_secret_always = True
 
@@ -175,11 +231,32 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
                 if key not in known
             )
             reported = {f.property for f in failures}
+            for name, reason in self.credential_problems(inputs):
+                if name not in reported:
+                    failures.append(CheckFailure(name, reason))
+                    reported.add(name)
             failures.extend(CheckFailure(f, r) for f, r in self.check_settings(inputs) if f not in reported)
         except Exception as exc:  # check must never raise: the engine shows failures, not stacks
             log.debug("%s check failed unexpectedly", self.platform, exc_info=True)
-            failures.append(CheckFailure("", f"{type(exc).__name__}: {redact(str(exc))[:200]}"))
+            failures.append(CheckFailure("", f"{type(exc).__name__}: {clip(str(exc), 200)}"))
+        # Redacted and bounded, whatever a rule quoted: a failure is shown to the user as is.
+        failures = [CheckFailure(f.property, clip(f.reason, MAX_REASON_LENGTH)) for f in failures]
         return CheckResult(inputs, failures)
+
+    def credential_problems(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Malformed credentials (the platform's ``credential_settings``), wherever they are set: the
+        input, the stack config or the environment, each failure naming the field and the source."""
+        problems: list[tuple[str, str]] = []
+        for credential in self.credential_settings:
+            value = inputs.get(credential.field) if credential.field else None
+            if is_unknown(value):
+                continue
+            problem = settings.credential_problem(
+                credential.setting, value, field=credential.field or None, rule=credential.rule
+            )
+            if problem is not None:
+                problems.append((credential.field, problem))
+        return problems
 
     def _default(self, field: InputField, inputs: Mapping[str, Any]) -> Any:
         return field.default(inputs) if callable(field.default) else field.default
@@ -192,6 +269,10 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
                 return "must be a list of strings"
         elif not isinstance(value, field.kind) or (field.kind is not bool and isinstance(value, bool)):
             return f"must be a {field.kind.__name__}, got {type(value).__name__}"
+        for text in value if field.kind is list else [value]:
+            problem = settings.control_character_problem(text) if isinstance(text, str) else None
+            if problem is not None:
+                return problem if field.kind is str else f"each element {problem}"
         return field.rule(value) if field.rule is not None else None
 
     def check_settings(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -201,6 +282,19 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
 
     # -- diff ---------------------------------------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = self.changed_inputs(olds, news)
+        replaces = [name for name in changed if self._field(name).replaces]
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            # Also answered when nothing here replaces: the engine uses the flag for `replaceOnChanges`
+            # and `pulumi up --replace` too.
+            delete_before_replace=self.replacement_collides(olds, news),
+        )
+
+    def changed_inputs(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+        """The inputs whose declared value differs from the stored one (a constant default stands in
+        for a missing value, so a default is never a change; unknown values count as changed)."""
         changed: list[str] = []
         for field in self.fields:
             if field.state_only:
@@ -218,14 +312,7 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
             for f in self.fields
             if f.secret and f.state_only and not _same(olds.get(f.name), news.get(f.name))
         ]
-        replaces = [name for name in changed if self._field(name).replaces]
-        return DiffResult(
-            changes=bool(changed),
-            replaces=replaces,
-            # Also answered when nothing here replaces: the engine uses the flag for `replaceOnChanges`
-            # and `pulumi up --replace` too.
-            delete_before_replace=self.replacement_collides(olds, news),
-        )
+        return changed
 
     def replacement_collides(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
         """Whether the replacement would collide with the subscription it replaces (the platform holds
@@ -256,45 +343,171 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
         return CreateResult(self.resource_id(inputs, remote), self._outputs(inputs, remote))
 
     def _create_once(self, api: Api, inputs: dict[str, Any]) -> Remote:
-        existing = self.find_existing(api, inputs)
-        if existing is not None:
-            return self._take_over(api, existing, inputs)
+        # A create that follows the delete of a colliding subscription (a delete-before-replace) says so
+        # when it fails: the platform then holds neither the old one nor the new one.
+        replaced = _take_replaced(self, inputs)
+        try:
+            existing = self.find_existing(api, inputs)
+            if existing is not None:
+                return self._take_over(api, existing, inputs, written_here=False)
+            return self._create_new(api, inputs)
+        except errors.WebhookError as exc:
+            if replaced is None:
+                raise
+            raise with_note(exc, self._replaced_note(api, inputs, replaced)) from None
+
+    def _create_new(self, api: Api, inputs: Mapping[str, Any], *, may_update: bool = True) -> Remote:
+        """Create the declared subscription (none with its key was found). After a lost answer or a
+        collision, look again: the one found then is this operation's own write when an earlier try's
+        answer was lost, otherwise someone else's (``_take_over`` decides)."""
+        sent = False  # a try may have reached the platform although its answer was lost
         for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
             try:
                 return self.api_create(api, inputs)
             except errors.ApiError as exc:
                 lost_answer = exc.may_have_committed
+                sent = sent or lost_answer
                 collided = isinstance(exc, (errors.ConflictError, errors.ApiValidationError))
                 if not (lost_answer or collided) or attempt == MAX_CREATE_ATTEMPTS:
                     raise
                 existing = self.find_existing(api, inputs)
                 if existing is not None:
-                    log.info("%s create: the subscription exists after all; taking it over", self.platform)
-                    return self._take_over(api, existing, inputs)
+                    return self._take_over(api, existing, inputs, written_here=sent, may_update=may_update)
                 if collided:
                     raise
         raise AssertionError("unreachable")
 
-    def _take_over(self, api: Api, existing: Remote, inputs: dict[str, Any]) -> Remote:
-        if self.same_as_declared(existing, inputs):
+    def _take_over(
+        self,
+        api: Api,
+        existing: Remote,
+        inputs: Mapping[str, Any],
+        *,
+        written_here: bool,
+        may_update: bool = True,
+    ) -> Remote:
+        """Take over a subscription found with the declared key. ``written_here``: this operation sent a
+        create whose answer was lost, so an identical one is its own (silent: a retried create is safe).
+        Anything else belongs to someone else (another stack, another resource, a person): with ``adopt``
+        unset an identical one is taken over with a warning naming it, a different one is refused;
+        ``adopt=True`` also takes over and updates a different one (warning too); ``adopt=False`` refuses
+        any."""
+        identical = self.same_as_declared(existing, inputs)
+        if identical and written_here:
+            log.info(
+                "%s create: the subscription exists after all (%s): this operation's create went through "
+                "although its answer was lost; taking it over",
+                self.platform,
+                self.describe(existing),
+            )
             return existing
-        if inputs.get("adopt"):
-            return self.adopt(api, existing, inputs)
-        raise errors.ConflictError(
-            platform=self.platform,
-            operation="create",
-            detail=(
+        adopt = inputs.get("adopt")
+        if adopt is False:
+            raise self._refusal(existing, strict=True)
+        if not identical and (not may_update or (adopt is not True and self.overrides(existing, inputs))):
+            raise self._refusal(existing, strict=False)
+        log.warning(
+            "%s create: %s an existing subscription this deployment did not create (%s)%s. If another stack or "
+            "resource manages it, both now do and destroying either deletes it; set adopt=False on the "
+            "resource to refuse such takeovers",
+            self.platform,
+            "taking over" if identical else "taking over and updating",
+            self.describe(existing),
+            " (adopt=True)" if adopt is True else "",
+        )
+        return existing if identical else self.adopt(api, existing, inputs)
+
+    def _refusal(self, existing: Remote, *, strict: bool) -> errors.ConflictError:
+        if strict:
+            detail = (
+                f"a subscription with the same {self.natural_key} already exists ({self.describe(existing)}) "
+                "and this deployment did not create it; adopt=False refuses to take it over"
+            )
+            hint = (
+                "If another stack manages it, leave it to that stack; to take it over, remove adopt "
+                "(an identical one) or set adopt=True (updates it to the declaration); or delete it on the platform"
+            )
+        else:
+            detail = (
                 f"a subscription with the same {self.natural_key} already exists "
                 f"({self.describe(existing)}) and differs from the declaration"
-            ),
-            hint="Set adopt=True on the resource to take it over and update it to the declaration, "
-            "or delete it on the platform",
+            )
+            hint = (
+                "Set adopt=True on the resource to take it over and update it to the declaration, "
+                "or delete it on the platform"
+            )
+        return errors.ConflictError(platform=self.platform, operation="create", detail=detail, hint=hint)
+
+    def recreate(self, api: Api, existing: Remote, inputs: Mapping[str, Any]) -> Remote:
+        """Take ``existing`` over by deleting it and creating the declared one, for a platform that cannot
+        update what differs (and holds one subscription per key, so the old one must go first). If the
+        create fails, the old one is put back as it was, and the error says what the platform holds."""
+        before = {**inputs, **{k: v for k, v in self.remote_outputs(existing).items() if k in inputs}}
+        try:
+            self.api_delete(api, self.resource_id(inputs, existing), inputs)
+        except errors.NotFoundError:
+            log.info("%s create: %s was already gone", self.platform, self.describe(existing))
+        try:
+            left = remaining(f"{self.platform} create")
+            # Half of what is left, at most: putting the old one back needs time too.
+            with deadline_scope(left / 2) if left is not None else contextlib.nullcontext():
+                return self._create_new(api, inputs, may_update=False)
+        except errors.WebhookError as exc:
+            failure = exc
+        old_id = self.resource_id(inputs, existing)
+        deleted = f"to take it over, the existing subscription {old_id} ({self._summary(before)}) was deleted"
+        try:
+            restored = self._create_new(api, before, may_update=False)
+        except errors.WebhookError as exc:
+            note = (
+                f"{deleted}, and putting it back failed too ({exc.message}): {self.platform} now holds NO "
+                f"subscription for that {self.natural_key}; create it again (`pulumi up` once the cause is fixed, "
+                "or on the platform)"
+            )
+        else:
+            note = (
+                f"{deleted}, then put back as it was ({self.describe(restored)}): {self.platform} holds what it "
+                "held before, under a new id"
+            )
+        raise with_note(failure, note) from None
+
+    def _replaced_note(
+        self, api: Api, inputs: Mapping[str, Any], replaced: tuple[str, dict[str, Any]]
+    ) -> str:
+        """What a failed create says when Pulumi deleted the subscription it replaces just before."""
+        old_id, olds = replaced
+        try:
+            found = self.find_existing(api, inputs)
+        except errors.WebhookError as exc:
+            state = f"what the platform holds now could not be read ({exc.message})"
+        else:
+            state = (
+                f"{self.platform} now holds NO subscription for that {self.natural_key}"
+                if found is None
+                else f"{self.platform} holds {self.describe(found)} for that {self.natural_key}"
+            )
+        return (
+            f"this create replaces {old_id} ({self._summary(olds)}), which Pulumi deleted first because "
+            f"{self.platform} holds one subscription per {self.natural_key}: {state}; `pulumi up` creates the "
+            "declared one once the cause is fixed"
         )
+
+    def _summary(self, values: Mapping[str, Any]) -> str:
+        """The platform fields of a declaration or a stored state, for messages (never a secret)."""
+        parts = [
+            f"{f.name} {values[f.name]}"
+            for f in self.fields
+            if not (f.secret or f.state_only) and values.get(f.name) not in (None, "", [])
+        ]
+        return ", ".join(parts)
 
     # -- read ---------------------------------------------------------------------------------------
     @operation("read")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inputs = self._inputs(props)
+        # With only the id (`pulumi import`, `Webhook.get`) the id's own parts stand in for the inputs
+        # they name (the store handle, the shop, the workspace), so outputs and inputs are complete.
+        from_id = {k: v for k, v in self.inputs_from_id(id_).items() if props.get(k) is None}
+        inputs = self._inputs({**props, **from_id})
         api = self.connect(inputs, resource_id=id_)
         remote = self.api_read(api, id_, inputs)
         if remote is None:
@@ -326,6 +539,7 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
             self.api_delete(api, id_, inputs)
         except errors.NotFoundError:
             log.info("%s delete: %s was already gone", self.platform, id_)
+        _remember_deleted(self, id_, props)
 
     # -- shared helpers -----------------------------------------------------------------------------
     def _inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
@@ -338,6 +552,11 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
             if field.secret and isinstance(value, str):
                 register_secret(value)
             inputs[field.name] = value
+        # A malformed credential (set after the last check, or in the environment of a refresh or a
+        # destroy) fails here with the same words, before any request could carry it.
+        problems = self.credential_problems(inputs)
+        if problems:
+            raise errors.ConfigurationError(f"{self.platform}: {problems[0][1]}")
         return inputs
 
     def _outputs(
@@ -353,6 +572,13 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
 
     # -- the hooks a platform writes ----------------------------------------------------------------
     computed_outputs: ClassVar[tuple[str, ...]] = ("webhook_id", "created_at", "updated_at")
+    # Outputs that are secret although no secret input has their name.
+    secret_outputs: ClassVar[tuple[str, ...]] = ()
+
+    def inputs_from_id(self, id_: str) -> dict[str, Any]:
+        """The inputs a resource id names (``{handle}/{webhook_id}`` names the handle); raises
+        :class:`InputValidationError` for an id of the wrong shape."""
+        return {}
 
     def connect(self, inputs: Mapping[str, Any], *, resource_id: str | None = None) -> Api:
         """A per-call API client with resolved settings (never stored on the provider)."""
@@ -372,8 +598,14 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
         """A short description of a subscription for messages (its id and key fields)."""
         raise NotImplementedError
 
+    def overrides(self, remote: Remote, inputs: Mapping[str, Any]) -> bool:
+        """Whether making ``remote`` match the declaration changes something it does now (then only
+        ``adopt=True`` may take it over). By default: whenever it differs."""
+        return not self.same_as_declared(remote, inputs)
+
     def adopt(self, api: Api, existing: Remote, inputs: Mapping[str, Any]) -> Remote:
-        """Make an existing, different subscription match the declaration (``adopt=True``)."""
+        """Make an existing, different subscription match the declaration, in place where the platform
+        can (where it cannot: :meth:`recreate`)."""
         raise NotImplementedError
 
     def api_create(self, api: Api, inputs: Mapping[str, Any]) -> Remote:

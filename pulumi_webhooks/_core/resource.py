@@ -3,10 +3,41 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
+import pulumi.dynamic
+
+if TYPE_CHECKING:
+    from pulumi_webhooks._core.provider import WebhookProvider
+
+ArgsType = TypeVar("ArgsType", bound=type)
+HIDDEN = "<secret>"  # what a repr shows for a set secret field
+
+
+def masked_repr(*secret_fields: str) -> Callable[[ArgsType], ArgsType]:
+    """A class decorator for an ``XArgs`` dataclass: its ``repr`` shows ``<secret>`` for every set
+    secret field (a token in an ``XArgs`` printed by a program or a debugger stays hidden). Put it
+    above ``@dataclass``, which would otherwise write its own ``repr`` over this one."""
+
+    def decorate(cls: ArgsType) -> ArgsType:
+        unknown = set(secret_fields) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise TypeError(f"{cls.__name__} has no fields {sorted(unknown)}")
+
+        def __repr__(self: Any) -> str:
+            shown = []
+            for f in dataclasses.fields(self):
+                value = getattr(self, f.name)
+                hidden = f.name in secret_fields and value is not None
+                shown.append(f"{f.name}={HIDDEN if hidden else repr(value)}")
+            return f"{type(self).__qualname__}({', '.join(shown)})"
+
+        cls.__repr__ = __repr__  # type: ignore[assignment]
+        return cls
+
+    return decorate
 
 
 def resource_props(
@@ -92,3 +123,24 @@ def dynamic_resource_inputs(
         defaults=defaults,
     )
     return props, secret_options(opts, (*secret_inputs, *secret_outputs))
+
+
+ResourceType = TypeVar("ResourceType", bound=pulumi.dynamic.Resource)
+
+
+def existing_resource(
+    cls: type[ResourceType],
+    provider: WebhookProvider[Any, Any],
+    resource_name: str,
+    id_: pulumi.Input[str],
+    opts: pulumi.ResourceOptions | None = None,
+) -> ResourceType:
+    """``X.get(resource_name, id)``: the existing resource, read by id through the same provider (the
+    engine's Read, with only the id), without managing it: nothing is created, changed or deleted.
+    Every input and computed output is an attribute; secret ones stay secret."""
+    resource = cls.__new__(cls)
+    props: dict[str, Any] = dict.fromkeys([*(f.name for f in provider.fields), *provider.computed_outputs])
+    secrets = [*(f.name for f in provider.fields if f.secret), *provider.secret_outputs]
+    options = secret_options(pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id_)), secrets)
+    pulumi.dynamic.Resource.__init__(resource, provider, resource_name, props, options)
+    return resource

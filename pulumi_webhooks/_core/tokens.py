@@ -3,6 +3,12 @@
 UP42 tokens live five minutes and CJ's token endpoint is rate limited, so tokens are fetched once per
 process (single flight: concurrent callers wait for the one fetch) and renewed ahead of expiry. Keys are
 hashes of the credentials, never the credentials themselves.
+
+Token requests have one layer of retries, their own: each kind of failure (a lost answer, a 5xx, a
+throttled answer …) is tried again once, and a credential gets at most :data:`MAX_FAILED_TOKEN_REQUESTS`
+failed token requests per process run (:data:`failed_token_requests`); after that the last failure is
+reported again without a request. The API request that needed the token never repeats a failed token
+request (``_core/http.py``), so one lost answer costs one more token request, not 3 x 8.
 """
 
 from __future__ import annotations
@@ -14,7 +20,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pulumi_webhooks._core import errors
 from pulumi_webhooks._core.redact import register_secret
+
+MAX_FAILED_TOKEN_REQUESTS = 3
 
 
 @dataclass(frozen=True)
@@ -82,3 +91,66 @@ class TokenCache:
 
 
 tokens = TokenCache()
+
+
+class FailedTokenRequests:
+    """How many token requests failed, per credential key, in this process (thread-safe)."""
+
+    def __init__(self, limit: int = MAX_FAILED_TOKEN_REQUESTS) -> None:
+        self.limit = limit
+        self._failed: dict[str, int] = {}
+        self._last: dict[str, errors.ApiError] = {}
+        self._lock = threading.Lock()
+
+    def budget(self, key: str) -> TokenRequestBudget:
+        """The ``_core.http.AttemptBudget`` of one credential's token requests."""
+        return TokenRequestBudget(self, key)
+
+    def count(self, key: str) -> int:
+        with self._lock:
+            return self._failed.get(key, 0)
+
+    def take(self, key: str) -> None:
+        with self._lock:
+            failed, last = self._failed.get(key, 0), self._last.get(key)
+        if failed < self.limit or last is None:
+            return
+        again = type(last)(
+            platform=last.platform,
+            operation=last.operation,
+            status=last.status,
+            code=last.code,
+            detail=f"not requested again: {failed} token requests failed in this run, the most one run "
+            f"sends; the last one: {last.detail or 'no detail'}",
+            request_id=last.request_id,
+            hint=last.hint,
+        )
+        again.max_retries = 0
+        raise again
+
+    def failed(self, key: str, error: errors.ApiError) -> None:
+        with self._lock:
+            self._failed[key] = self._failed.get(key, 0) + 1
+            self._last[key] = error
+
+    def clear(self) -> None:
+        with self._lock:
+            self._failed.clear()
+            self._last.clear()
+
+
+@dataclass(frozen=True)
+class TokenRequestBudget:
+    """One credential's share of :class:`FailedTokenRequests`."""
+
+    requests: FailedTokenRequests
+    key: str
+
+    def take(self) -> None:
+        self.requests.take(self.key)
+
+    def failed(self, error: errors.ApiError) -> None:
+        self.requests.failed(self.key, error)
+
+
+failed_token_requests = FailedTokenRequests()

@@ -8,7 +8,7 @@ HTTP 200 with ``result: false``: :meth:`CjClient.check_body` turns them into the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Protocol
 
 import httpx
@@ -18,10 +18,11 @@ from pydantic import BeforeValidator, ConfigDict, Field
 from pulumi_webhooks._core import errors
 from pulumi_webhooks._core.http import ApiClient, Auth
 from pulumi_webhooks._core.pacing import RatePolicy
-from pulumi_webhooks._core.redact import redact, register_secret
+from pulumi_webhooks._core.redact import clip, get_logger, register_secret
 from pulumi_webhooks.cjdropshipping.topics import CANCEL, ENABLE, GROUPS
 
 PLATFORM = "CJdropshipping"
+log = get_logger("pulumi_webhooks.cjdropshipping")
 AUTH_HEADER = "CJ-Access-Token"
 
 # CJ's own codes (global error-code table, §1.5).
@@ -32,6 +33,7 @@ AUTH_CODES = frozenset({1600001, 1600002, 1600003, 1601000})
 TOO_MANY_REQUESTS = 1600200
 QUOTA_USED_UP = 1600201
 PARAM_ERROR = 1600300
+INTERFACE_OFFLINE, INTERFACE_NOT_FOUND = 1600100, 1600101  # answered inside HTTP 200 like the others
 URL_HINTS = {
     1607001: "CJ refuses localhost and loopback addresses: use a public https:// URL",
     1607002: "CJ accepts only https:// callback URLs",
@@ -59,10 +61,11 @@ class TokenGrant(pydantic.BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    open_id: OpenId = Field(None, alias="openId")
-    access_token: str = Field(alias="accessToken", min_length=1)
+    # repr=False: the tokens and the openId (the delivery signing key) never show in a repr.
+    open_id: OpenId = Field(None, alias="openId", repr=False)
+    access_token: str = Field(alias="accessToken", min_length=1, repr=False)
     access_token_expiry: str | None = Field(None, alias="accessTokenExpiryDate")
-    refresh_token: str | None = Field(None, alias="refreshToken")
+    refresh_token: str | None = Field(None, alias="refreshToken", repr=False)
     refresh_token_expiry: str | None = Field(None, alias="refreshTokenExpiryDate")
 
 
@@ -75,7 +78,7 @@ class AccountSettings(pydantic.BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    open_id: OpenId = Field(None, alias="openId")
+    open_id: OpenId = Field(None, alias="openId", repr=False)  # the delivery signing key
     setting: dict[str, Any] | None = None
     callback: Any = None
 
@@ -92,7 +95,7 @@ class CallbackSettings:
     mention is left out (unknown), and ``groups`` is None when ``setting/get`` had no ``callback`` block.
     ``conflicts`` names enabled groups whose URL differs from a declaration (set while adopting)."""
 
-    open_id: str | None
+    open_id: str | None = field(repr=False)  # the delivery signing key
     groups: Mapping[str, str | None] | None
     conflicts: tuple[str, ...] = ()
 
@@ -130,14 +133,29 @@ def _first_list(entry: Mapping[str, Any], *keys: str) -> list[Any]:
     return []
 
 
-def set_body(urls: Mapping[str, str | None]) -> dict[str, Any]:
-    """The ``webhook/set`` body: always all four groups (each is required), a missing URL as CANCEL.
-    Whether CJ accepts an empty ``callbackUrls`` for CANCEL is not documented (see docs/cjdropshipping.md)."""
-    return {
-        group: {"type": ENABLE, "callbackUrls": [url]} if url else {"type": CANCEL, "callbackUrls": []}
-        for group in GROUPS
-        for url in (urls.get(group),)
-    }
+def set_body(
+    urls: Mapping[str, str | None], current: Mapping[str, str | None] | None = None
+) -> dict[str, Any] | None:
+    """The ``webhook/set`` body for the groups in ``urls`` (the caller passes every required group): a
+    URL is ENABLE, None is CANCEL. ``callbackUrls`` is required with one element (webhook.html, seed
+    000_01eea84b9c132086.txt), so CANCEL carries the group's current URL (``current``), or, for a group
+    that never had one, another URL of the same call. None when no URL is known at all: nothing is
+    switched on, and there is nothing to send."""
+    known = current or {}
+    fallback = next((u for u in (*urls.values(), *known.values()) if u), None)
+    body: dict[str, Any] = {}
+    for group in GROUPS:
+        if group not in urls:
+            continue  # an optional group the resource does not manage: left as the account has it
+        url = urls[group]
+        cancel_url = known.get(group) or fallback
+        if url:
+            body[group] = {"type": ENABLE, "callbackUrls": [url]}
+        elif cancel_url:
+            body[group] = {"type": CANCEL, "callbackUrls": [cancel_url]}
+        else:
+            return None
+    return body
 
 
 # -- clients ----------------------------------------------------------------------------------------
@@ -190,6 +208,12 @@ class CjClient(ApiClient):
             hint = "The account's daily API points are used up; they reset at 00:00 UTC"
         elif code == BUSY:
             cls = errors.ServerError
+        elif code in (INTERFACE_OFFLINE, INTERFACE_NOT_FOUND):
+            # Not retried: the path is wrong (a base URL without /api2.0/v1) or CJ took the endpoint down.
+            hint = (
+                "CJ does not serve this endpoint: check that cjdropshipping:baseUrl (CJ_BASE_URL) ends with "
+                "/api2.0/v1"
+            )
         elif code is not None and is_validation_code(code):
             cls = errors.ApiValidationError
             hint = URL_HINTS.get(code, REQUIREMENTS_HINT if code in (1606001, 1607000) else None)
@@ -214,15 +238,17 @@ class CjClient(ApiClient):
         except ValueError:
             body = None
         if isinstance(body, dict) and isinstance(body.get("requestId"), str) and body["requestId"]:
-            return str(body["requestId"])[:64]
+            return clip(str(body["requestId"]), 64)
         return super()._request_id(response)
 
 
 class CjAuthApi(CjClient):
     """The token endpoints (no access token header). getAccessToken is rate limited per API key (once
-    per 5 minutes in the 2026-02 docs), so a throttled answer is not worth many retries."""
+    per 5 minutes in the 2026-02 docs, QPS 1 on the current auth page), so each kind of failure is tried
+    again once (``_core/tokens.py``) and a throttled answer (1600200) not at all."""
 
     max_attempts = 3
+    retry_each_failure_once = True
     rate_limit_hint = (
         "CJ allows one getAccessToken call per API key every 5 minutes. pulumi-webhooks caches the token "
         "on disk (see docs/cjdropshipping.md); wait a few minutes and run again, or set "
@@ -254,6 +280,14 @@ class CjAuthApi(CjClient):
         assert envelope is not None
         return _registered(envelope.data)
 
+    def cj_error(
+        self, operation: str, status: int, code: int | None, message: Any, request_id: str | None
+    ) -> errors.ApiError:
+        error = super().cj_error(operation, status, code, message, request_id)
+        if code == TOO_MANY_REQUESTS:
+            error.max_retries = 0  # the older rule counts in minutes: asking again is refused again
+        return error
+
 
 class CjAuth(Auth, Protocol):
     """``_core.http.Auth`` plus the openId the token answer carried (None when unknown)."""
@@ -269,6 +303,7 @@ class CjApi(CjClient):
         super().__init__(base_url, pace_key=pace_key, rate=rate, auth=auth)
         self.auth = auth
         self.seen_open_id: str | None = None
+        self.last_settings: AccountSettings | None = None  # this operation's last setting/get answer
 
     def open_id(self) -> str | None:
         """The account's openId: from the token answer, an earlier read, or one more read."""
@@ -280,12 +315,21 @@ class CjApi(CjClient):
         if envelope.data.open_id:
             register_secret(envelope.data.open_id)
             self.seen_open_id = envelope.data.open_id
+        self.last_settings = envelope.data
         return envelope.data
 
-    def set_callbacks(self, urls: Mapping[str, str | None]) -> None:
-        """``POST /webhook/set`` with all four groups. The full settings are sent every time, so
-        repeating the call after a lost answer is safe (idempotent)."""
-        self.request("set webhooks", "POST", "webhook/set", json=set_body(urls), idempotent=True)
+    def set_callbacks(
+        self, urls: Mapping[str, str | None], *, current: Mapping[str, str | None] | None = None
+    ) -> None:
+        """``POST /webhook/set`` with the given groups (CANCEL with the ``current`` URLs, see
+        :func:`set_body`). The full settings are sent every time, so repeating the call after a lost
+        answer is safe (idempotent)."""
+        body = set_body(urls, current)
+        if body is None:
+            log.info("CJdropshipping set webhooks: no group has a URL, now or before; nothing to switch off")
+            return
+        self.request("set webhooks", "POST", "webhook/set", json=body, idempotent=True)
+        self.last_settings = None  # stale now
 
 
 def _registered(grant: TokenGrant) -> TokenGrant:
@@ -306,4 +350,4 @@ def _code(value: Any) -> int | None:
 def _message(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    return redact(str(value))[:300]
+    return clip(str(value), 300)  # redacted before it is cut

@@ -15,6 +15,13 @@ resource of the process (``_core.tokens``, single flight) *and* by later runs: `
 A token is renewed ahead of its expiry with ``refreshAccessToken`` (falling back to getAccessToken when
 the refresh token is gone or refused); a token CJ rejects (1600001 or HTTP 401) is renewed the same way.
 A disk cache that cannot be written only costs a token request next time: it never fails a deployment.
+
+CJ's rules for the token endpoints, as both of its pages give them: QPS 1 (the current auth page: token
+requests are paced at one per 2 s per API key), the same token for repeat calls within 24 hours (so a
+repeat after a lost answer is harmless), and once per 5 minutes (the older limits page: 1600200). Token
+requests are retried once per kind of failure, at most 3 failed ones per run (``_core.tokens``), and a
+1600200 is never retried: the time until which getAccessToken is refused is kept (in the process and
+in the cache file), and until then the error is reported again without a request.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import os
 import secrets
 import stat
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
@@ -34,9 +42,16 @@ from typing import Any
 import platformdirs
 
 from pulumi_webhooks._core import errors
+from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks._core.redact import get_logger, register_secret
-from pulumi_webhooks._core.tokens import Token, credential_key, tokens
-from pulumi_webhooks.cjdropshipping.api import AUTH_HEADER, CjAuthApi, TokenGrant
+from pulumi_webhooks._core.tokens import Token, credential_key, failed_token_requests, tokens
+from pulumi_webhooks.cjdropshipping.api import (
+    AUTH_HEADER,
+    PLATFORM,
+    TOO_MANY_REQUESTS,
+    CjAuthApi,
+    TokenGrant,
+)
 
 if sys.platform != "win32":  # POSIX: an advisory lock across processes; elsewhere only the in-process one
     import fcntl
@@ -55,6 +70,13 @@ RENEW_AHEAD = 86400.0  # renew a day before expiry (or half-way for short-lived 
 MIN_REFRESH_VALIDITY = 60.0  # a refresh token this close to expiry is not worth trying
 LOCK_WAIT = 30.0  # longest wait for another process fetching the same key's token
 CJ_ZONE = timezone(timedelta(hours=8))  # CJ answers in UTC+8
+GRANT_INTERVAL = 300.0  # after a 1600200, getAccessToken is not asked again for 5 minutes (older page)
+# QPS 1 on the token endpoints (current auth page), with room for network jitter: CJ counts when a
+# request arrives, not when it was sent.
+TOKEN_RATE = RatePolicy(per_second=0.5, burst=1)
+
+_throttled_lock = threading.Lock()
+_throttled_until: dict[str, float] = {}  # credential key -> time.time() until which CJ refuses a grant
 
 
 def cache_root() -> Path:
@@ -170,6 +192,28 @@ class TokenFile:
         if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
             return None
         return data
+
+    def throttled_until(self) -> float | None:
+        """Until when (``time.time()``) CJ refuses getAccessToken for this key, as a run recorded it."""
+        try:
+            data = self._read()
+        except (OSError, ValueError):
+            return None
+        until = data.get("throttled_until") if data else None
+        return float(until) if isinstance(until, (int, float)) else None
+
+    def save_throttled(self, until: float) -> None:
+        """Record a 1600200 for the next runs (keeping the token, if any: its refresh token is useful)."""
+        try:
+            data = self._read() or {"format": FILE_FORMAT}
+        except (OSError, ValueError):
+            data = {"format": FILE_FORMAT}
+        data["throttled_until"] = until
+        try:
+            self._ensure_dir()
+            self._write_atomically(json.dumps(data, separators=(",", ":")).encode())
+        except OSError as exc:
+            log.debug("CJdropshipping token cache: throttle not recorded (%s)", type(exc).__name__)
 
     def save(self, token: Token) -> None:
         data = {
@@ -300,23 +344,64 @@ class ApiKeyAuth:
                 default=None,
             )
             token = self._refresh(basis, now) if _refresh_usable(basis, now) else None
-            if token is None or token.value == self._rejected:
-                grant = CjAuthApi(self._base_url).get_access_token(self._api_key)
-                token = token_from_grant(grant, previous=basis, now=now)
-                log.info("CJdropshipping: requested a new access token")
+            if token is None:
+                token = self._grant(basis, now)
+            elif token.value == self._rejected:
+                # CJ hands out its cached token again within 24 h, and a new grant would get the same
+                # one (or 1600200): the rejection stands (renew() reports it).
+                log.info("CJdropshipping: refreshAccessToken returned the token CJ had just refused")
             self._file.save(token)
             return token
+
+    def _auth_api(self) -> CjAuthApi:
+        return CjAuthApi(
+            self._base_url,
+            pace_key=f"cjdropshipping token {self._key}",
+            rate=TOKEN_RATE,
+            budget=failed_token_requests.budget(self._key),
+        )
 
     def _refresh(self, basis: Token | None, now: float) -> Token | None:
         assert basis is not None
         refresh_token = str(basis.extra["refresh_token"])
         try:
-            grant = CjAuthApi(self._base_url).refresh_access_token(refresh_token)
+            grant = self._auth_api().refresh_access_token(refresh_token)
         except errors.AuthenticationError:
             log.info("CJdropshipping: the refresh token was refused; requesting a new access token")
             return None
         log.info("CJdropshipping: refreshed the access token")
         return token_from_grant(grant, previous=basis, now=now)
+
+    def _grant(self, basis: Token | None, now: float) -> Token:
+        with _throttled_lock:
+            until = max(_throttled_until.get(self._key, 0.0), self._file.throttled_until() or 0.0)
+        if until > now:
+            raise _still_throttled(until - now)
+        try:
+            grant = self._auth_api().get_access_token(self._api_key)
+        except errors.RateLimitedError as exc:
+            if exc.code == str(TOO_MANY_REQUESTS):
+                until = time.time() + GRANT_INTERVAL
+                with _throttled_lock:
+                    _throttled_until[self._key] = until
+                self._file.save_throttled(until)
+            raise
+        log.info("CJdropshipping: requested a new access token")
+        return token_from_grant(grant, previous=basis, now=now)
+
+
+def _still_throttled(left: float) -> errors.RateLimitedError:
+    """The error of a getAccessToken that is not sent because CJ refused one less than 5 minutes ago."""
+    error = errors.RateLimitedError(
+        platform=PLATFORM,
+        operation="get access token",
+        code=str(TOO_MANY_REQUESTS),
+        detail=f"not requested: CJ refused getAccessToken for this API key less than "
+        f"{GRANT_INTERVAL / 60:.0f} minutes ago; try again in {left:.0f} s",
+        hint=CjAuthApi.rate_limit_hint,
+    )
+    error.max_retries = 0
+    return error
 
 
 class AccessTokenAuth:

@@ -3,8 +3,10 @@
 One resource per CJ account. Id ``cjdropshipping-webhook-settings``: constant, because the account is
 the one the credentials belong to and its only other name, the openId, is the key CJ signs deliveries
 with (ids are never secret). Nothing replaces; every callback URL updates in place. Create and update
-are ``POST /webhook/set`` with all four groups (a missing URL is sent as CANCEL); delete cancels every
-group. Refresh reads the ``callback`` block of ``GET /setting/get``.
+are ``POST /webhook/set`` with the four required groups (a missing URL is sent as CANCEL) and the optional
+``makeup``/``privateOrder`` groups only when declared, now or before; delete cancels the required groups and
+the optional ones the resource set. CANCEL carries the group's current URL (``callbackUrls`` requires one).
+Refresh reads the ``callback`` block of ``GET /setting/get``.
 
 The module path and class name are written into every stack's state: never rename or move them.
 """
@@ -17,13 +19,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from pulumi.dynamic import CheckResult
 
 from pulumi_webhooks._core import settings
-from pulumi_webhooks._core.errors import ConfigurationError
+from pulumi_webhooks._core.errors import ConfigurationError, InputValidationError
 from pulumi_webhooks._core.pacing import RatePolicy
-from pulumi_webhooks._core.provider import ADOPT, InputField, WebhookProvider, is_unknown
-from pulumi_webhooks._core.redact import get_logger
+from pulumi_webhooks._core.provider import ADOPT, Credential, InputField, WebhookProvider, is_unknown
+from pulumi_webhooks._core.redact import excerpt, get_logger
 from pulumi_webhooks._core.tokens import credential_key
 from pulumi_webhooks._core.urls import api_base_url_problem, callback_url_problem
-from pulumi_webhooks.cjdropshipping.topics import GROUPS, URL_FIELDS
+from pulumi_webhooks.cjdropshipping.topics import GROUPS, OPTIONAL_GROUPS, REQUIRED_GROUPS, URL_FIELDS
 
 if TYPE_CHECKING:  # the API client (httpx, pydantic) loads at the first call: a program never needs it
     from pulumi_webhooks.cjdropshipping.api import CallbackSettings, CjApi
@@ -58,7 +60,7 @@ def url_problem(url: str) -> str | None:
 def api_key_problem(key: str) -> str | None:
     if len(key) > MAX_API_KEY_LENGTH:
         return f"must be at most {MAX_API_KEY_LENGTH} characters (CJ's limit for apiKey)"
-    return None
+    return settings.header_credential_problem(key)  # CJ's keys are visible ASCII (CJ123@api@…)
 
 
 FIELDS = (
@@ -95,24 +97,37 @@ def qps_problem(raw: str | None) -> str | None:
     try:
         value = float(raw or "")
     except ValueError:
-        return f"must be a number of requests per second, got {raw!r}"
+        return f"must be a number of requests per second, got {excerpt(raw)}"
     if not 0 < value <= MAX_QPS:
-        return f"must be more than 0 and at most {MAX_QPS:g}, got {raw!r}"
+        return f"must be more than 0 and at most {MAX_QPS:g}, got {excerpt(raw)}"
     return None
 
 
-def declared_urls(inputs: Mapping[str, Any]) -> dict[str, str | None]:
-    """Group -> declared callback URL, None for a group to CANCEL."""
-    return {group: inputs.get(URL_FIELDS[group]) or None for group in GROUPS}
+def declared_urls(inputs: Mapping[str, Any], olds: Mapping[str, Any] | None = None) -> dict[str, str | None]:
+    """Group -> declared callback URL, None for a group to CANCEL: every required group, and an optional
+    group only when it is declared now or had a URL before (then it is switched off). A stack that never
+    sets an optional group never sends it, so whatever the account has there stays as it is."""
+    managed = [g for g in OPTIONAL_GROUPS if inputs.get(URL_FIELDS[g]) or (olds or {}).get(URL_FIELDS[g])]
+    return {group: inputs.get(URL_FIELDS[group]) or None for group in (*REQUIRED_GROUPS, *managed)}
 
 
 class CjWebhookSettingsProvider(WebhookProvider["CjApi", "CallbackSettings"]):
-    """Manages the webhook settings (four callback groups) of one CJdropshipping account."""
+    """Manages the webhook settings (four required and two optional callback groups) of one CJ account."""
 
     platform = "CJdropshipping"
     fields = FIELDS
     natural_key = "account"
+    credential_settings = (
+        Credential("api_key", API_KEY, api_key_problem),
+        Credential("access_token", ACCESS_TOKEN, settings.header_credential_problem),
+    )
     computed_outputs = ("open_id",)
+    secret_outputs = ("open_id",)  # the key CJ signs deliveries with
+
+    def inputs_from_id(self, id_: str) -> dict[str, Any]:
+        if id_ != RESOURCE_ID:  # one settings object per account: its id is a constant
+            raise InputValidationError("id", f"must be {RESOURCE_ID!r}, got {id_!r}")
+        return {}
 
     # -- configure / check --------------------------------------------------------------------------
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -168,34 +183,37 @@ class CjWebhookSettingsProvider(WebhookProvider["CjApi", "CallbackSettings"]):
         return RESOURCE_ID
 
     def find_existing(self, api: CjApi, inputs: Mapping[str, Any]) -> CallbackSettings | None:
-        """The account's settings when they matter before a write: identical to the declaration (take
-        them over without a write) or enabling a group with another URL (adopt or fail). None when
-        there is nothing to protect (only groups to switch on) or CJ shows no callback block."""
+        """The account's settings when someone already configured them (a group is switched on): taken
+        over as they are when identical, updated when the declaration only switches more groups on,
+        refused without adopt=True when a group would get another URL (``overrides``). None when there is
+        nothing to take over (every group off) or CJ shows no callback block."""
         from pulumi_webhooks.cjdropshipping.api import CallbackSettings, parse_callback
 
         account = api.get_settings()
-        groups = parse_callback(account.callback)
-        if groups is None:
-            return None
         declared = declared_urls(inputs)
-        conflicts = tuple(g for g in GROUPS if groups.get(g) is not None and groups[g] != declared[g])
-        remote = CallbackSettings(account.open_id, groups, conflicts)
-        if conflicts or self.same_as_declared(remote, inputs):
-            return remote
-        return None
+        groups = _managed(parse_callback(account.callback), declared)
+        if groups is None or all(url is None for url in groups.values()):
+            return None
+        conflicts = tuple(g for g in declared if groups.get(g) is not None and groups[g] != declared[g])
+        return CallbackSettings(account.open_id, groups, conflicts)
+
+    def overrides(self, remote: CallbackSettings, inputs: Mapping[str, Any]) -> bool:
+        return bool(remote.conflicts)  # switching more groups on changes nothing that works today
 
     def same_as_declared(self, remote: CallbackSettings, inputs: Mapping[str, Any]) -> bool:
         declared = declared_urls(inputs)
         groups = remote.groups
-        return groups is not None and all(g in groups and groups[g] == declared[g] for g in GROUPS)
+        return groups is not None and all(g in groups and groups[g] == declared[g] for g in declared)
 
     def describe(self, remote: CallbackSettings) -> str:
         # Group names only: never the openId, and not the URLs (they may carry the receiver's secret).
-        names = " and ".join(remote.conflicts) or "some groups"
-        return f"the account's callback settings enable {names} with other URLs than declared"
+        if remote.conflicts:
+            names = " and ".join(remote.conflicts)
+            return f"id {RESOURCE_ID}: the account's callback settings enable {names} with other URLs than declared"
+        enabled = " and ".join(g for g in GROUPS if (remote.groups or {}).get(g) is not None) or "no group"
+        return f"id {RESOURCE_ID}: the account's callback settings, which enable {enabled}"
 
     def adopt(self, api: CjApi, existing: CallbackSettings, inputs: Mapping[str, Any]) -> CallbackSettings:
-        log.info("CJdropshipping create: taking over the account's callback settings (adopt=True)")
         return self._set(api, inputs, open_id=existing.open_id)
 
     def api_create(self, api: CjApi, inputs: Mapping[str, Any]) -> CallbackSettings:
@@ -209,7 +227,7 @@ class CjWebhookSettingsProvider(WebhookProvider["CjApi", "CallbackSettings"]):
         from pulumi_webhooks.cjdropshipping.api import CallbackSettings, parse_callback
 
         account = api.get_settings()
-        groups = parse_callback(account.callback)
+        groups = _managed(parse_callback(account.callback), declared_urls(inputs))
         if groups is None:
             log.info("CJdropshipping read: setting/get has no callback block; keeping the stored URLs")
         return CallbackSettings(account.open_id or api.open_id(), groups)
@@ -217,10 +235,12 @@ class CjWebhookSettingsProvider(WebhookProvider["CjApi", "CallbackSettings"]):
     def api_update(
         self, api: CjApi, id_: str, olds: Mapping[str, Any], inputs: Mapping[str, Any]
     ) -> CallbackSettings:
-        return self._set(api, inputs, open_id=olds.get("open_id"))
+        return self._set(api, inputs, olds=olds, open_id=olds.get("open_id"))
 
     def api_delete(self, api: CjApi, id_: str, inputs: Mapping[str, Any]) -> None:
-        api.set_callbacks(dict.fromkeys(GROUPS))  # every group CANCEL, declared here or not
+        # Every required group CANCEL, declared here or not, and the optional groups this resource set.
+        groups = declared_urls({}, inputs)
+        api.set_callbacks(dict.fromkeys(groups), current=_current_urls(api, groups, inputs))
 
     def remote_outputs(self, remote: CallbackSettings) -> dict[str, Any]:
         # A group CJ reports as cancelled maps to None, which drops its URL; a group it does not
@@ -230,9 +250,42 @@ class CjWebhookSettingsProvider(WebhookProvider["CjApi", "CallbackSettings"]):
         return outs
 
     # -- helpers ------------------------------------------------------------------------------------
-    def _set(self, api: CjApi, inputs: Mapping[str, Any], *, open_id: str | None = None) -> CallbackSettings:
+    def _set(
+        self,
+        api: CjApi,
+        inputs: Mapping[str, Any],
+        *,
+        olds: Mapping[str, Any] | None = None,
+        open_id: str | None = None,
+    ) -> CallbackSettings:
         from pulumi_webhooks.cjdropshipping.api import CallbackSettings
 
-        declared = declared_urls(inputs)
-        api.set_callbacks(declared)
+        declared = declared_urls(inputs, olds)
+        api.set_callbacks(declared, current=_current_urls(api, declared, olds or {}))
         return CallbackSettings(open_id or api.open_id(), declared)
+
+
+def _managed(
+    groups: dict[str, str | None] | None, declared: Mapping[str, Any]
+) -> dict[str, str | None] | None:
+    """The groups CJ reports, less the optional ones the resource does not manage (someone else's)."""
+    if groups is None:
+        return None
+    return {g: url for g, url in groups.items() if g in REQUIRED_GROUPS or g in declared}
+
+
+def _current_urls(
+    api: CjApi, groups: Mapping[str, str | None], stored: Mapping[str, Any]
+) -> dict[str, str | None]:
+    """The URL each group to CANCEL has now, which ``webhook/set`` wants in ``callbackUrls``: the one this
+    resource set (state), else the one CJ showed earlier in this operation (create reads the account
+    first). ``set_body`` falls back to another URL of the call; only when none is known anywhere is the
+    account read (``setting/get``) to find one."""
+    from pulumi_webhooks.cjdropshipping.api import parse_callback
+
+    current: dict[str, str | None] = {g: stored.get(URL_FIELDS[g]) or None for g in groups}
+    known = api.last_settings
+    if known is None and not any((*groups.values(), *current.values())):
+        known = api.get_settings()
+    shown = parse_callback(known.callback) if known is not None else None
+    return {g: current[g] or (shown or {}).get(g) for g in groups}

@@ -6,16 +6,21 @@ Mounted at `/cjdropshipping/api2.0/v1/...`, so a client's base URL is
 - the envelope `{code, result, message, data, requestId, success}`; errors are HTTP 200 with
   `result: false` and CJ's code, as the docs describe;
 - `authentication/getAccessToken` (API key -> openId, access token 15 days, refresh token 180 days;
-  once per `token_interval` seconds per API key, else 1600200), `refreshAccessToken` (5 a minute per
-  refresh token), `logout`; the `CJ-Access-Token` header (1600002 missing, 1600001 unknown or expired);
+  once per `token_interval` seconds per API key, else 1600200: 300 by default, the older limits page's
+  "once every 5 minutes", 1 for the current auth page's QPS 1), `refreshAccessToken` (5 a minute per
+  refresh token), `logout`; both token calls return the account's same tokens again within
+  `token_cache_window` seconds (24 h, the current auth page) while they are valid (a logout, an
+  expiry or `expire-tokens` ends that; the sandbox keeps them in memory only, so a restart does too); the `CJ-Access-Token` header (1600002 missing, 1600001 unknown or expired);
 - one account per CJ user: the part of the API key before `@api@` (`CJ1234567@api@...`), so two keys
   of one user share the account's settings (a sandbox convenience: scripts can change settings "out of
   band" without tripping the per-key token limit);
-- `webhook/set`: all four groups required, `type` ENABLE/CANCEL, at most one URL, https (1607002), no
+- `webhook/set`: the four groups required and `makeup`/`privateOrder` optional (an omitted optional group
+  is left as it was), `type` ENABLE/CANCEL, exactly one URL for either type (an empty list: 16900403), https (1607002), no
   localhost/loopback/private host (1607001), a host ending with `unreachable_suffix` fails the
   reachability probe (1607003; the real platform calls the URL, the sandbox never touches the network);
 - `setting/get` with the `callback` block spelled `urls` (as the docs show), `callbackUrls`, or absent;
-- the account's QPS (1 by default, the lowest level): exceeding it answers 1600200 inside HTTP 200.
+- the account's QPS (1 by default, the lowest level): exceeding it answers 1600200 inside HTTP 200;
+- an unknown interface answers 1600101 "Interface not found" inside HTTP 200, like every other error.
 
 Its own admin API, next to the sandbox's: `GET/POST /cjdropshipping/_sandbox/settings` (the switches of
 `Options`), `GET /cjdropshipping/_sandbox/stats` (calls per endpoint, token requests included) and
@@ -77,6 +82,7 @@ class Options(BaseModel):
     access_token_ttl: float = Field(default=15 * 86400.0, gt=0)
     refresh_token_ttl: float = Field(default=180 * 86400.0, gt=0)
     token_interval: float = Field(default=300.0, ge=0)  # seconds between two getAccessToken of one API key
+    token_cache_window: float = Field(default=86400.0, ge=0)  # repeat grants return the same tokens
     unreachable_suffix: str = Field(default=".unreachable.example", min_length=1)
 
 
@@ -88,6 +94,7 @@ class OptionsPatch(BaseModel):
     access_token_ttl: float | None = Field(default=None, gt=0)
     refresh_token_ttl: float | None = Field(default=None, gt=0)
     token_interval: float | None = Field(default=None, ge=0)
+    token_cache_window: float | None = Field(default=None, ge=0)
     unreachable_suffix: str | None = Field(default=None, min_length=1)
 
 
@@ -155,6 +162,7 @@ class CjdropshippingPlatform(Platform):
         self.state = CjState()
         self.counters: dict[str, int] = {}
         self._refresh_times: dict[str, deque[float]] = {}
+        self._grants: dict[str, tuple[float, dict[str, Any]]] = {}  # account -> (issued at, answer)
         self._counter_lock = threading.Lock()
 
     # -- state ---------------------------------------------------------------------------------
@@ -164,6 +172,7 @@ class CjdropshippingPlatform(Platform):
             self.options = Options()
             self.state = CjState()
             self._refresh_times = {}
+            self._grants = {}
         with self._counter_lock:
             self.counters = {}
 
@@ -203,8 +212,10 @@ class CjdropshippingPlatform(Platform):
     def handle(self, req: SandboxRequest, sub_path: str) -> SandboxResponse:
         if sub_path == ADMIN_PREFIX or sub_path.startswith(ADMIN_PREFIX + "/"):
             return self._admin(req, sub_path[len(ADMIN_PREFIX) :].rstrip("/") or "/")
+        # An unknown interface is an error like any other: HTTP 200, code 1600101 (§1.5: errors come
+        # back as HTTP 200 with result false and the code; 1600101 "Interface not found").
         if not sub_path.startswith(API_PREFIX + "/"):
-            return self._envelope(404, 1600101, MESSAGES[1600101], None)
+            return self._fail(1600101, MESSAGES[1600101])
         route = sub_path[len(API_PREFIX) :]
         routes = {
             "/authentication/getAccessToken": ("POST", self._get_access_token),
@@ -214,7 +225,7 @@ class CjdropshippingPlatform(Platform):
             "/setting/get": ("GET", self._setting_get),
         }
         if route not in routes:
-            return self._envelope(404, 1600101, MESSAGES[1600101], None)
+            return self._fail(1600101, MESSAGES[1600101])
         method, handler = routes[route]
         if req.method != method:
             return self._fail(16900202, MESSAGES[16900202].replace("{param}", req.method))
@@ -238,13 +249,14 @@ class CjdropshippingPlatform(Platform):
             last = self.state.last_grant.get(key_hash)
             if last is not None and now - last < self.options.token_interval:
                 self._count("token_rate_limited")
-                return self._fail(
-                    1600200, "Too much request, getAccessToken can only be called once every 5 minutes"
-                )
+                limit = "QPS limit exceeded"
+                if self.options.token_interval >= 60:
+                    limit = f"getAccessToken can only be called once every {self.options.token_interval / 60:g} minutes"
+                return self._fail(1600200, f"Too much request, {limit}")
             account = account_of(api_key)
             found = self.state.accounts.setdefault(account, Account(open_id=open_id_of(account)))
             self.state.last_grant[key_hash] = now
-            data = self._issue(account, now, refresh_token=None)
+            data = self._cached_grant(account, now) or self._issue(account, now, refresh_token=None)
             data = {"openId": found.open_id, **data}
         self._count("tokens_issued")
         return self._ok(data, wrote=True)
@@ -266,7 +278,9 @@ class CjdropshippingPlatform(Platform):
             if len(recent) >= REFRESH_PER_MINUTE:
                 return self._fail(1600200, "Too much request, refreshAccessToken: 5 calls per minute")
             recent.append(now)
-            data = self._issue(issued.account, now, refresh_token=refresh_token)
+            data = self._cached_grant(issued.account, now) or self._issue(
+                issued.account, now, refresh_token=refresh_token
+            )
         self._count("tokens_issued")
         return self._ok(data, wrote=True)
 
@@ -278,6 +292,19 @@ class CjdropshippingPlatform(Platform):
                 for digest in [d for d, t in table.items() if t.account == account]:
                     del table[digest]
         return self._ok(True, wrote=True)
+
+    def _cached_grant(self, account: str, now: float) -> dict[str, Any] | None:
+        """The account's last answer again, when it is recent (`token_cache_window`) and its access
+        token still valid ("the returned accessToken and refreshToken remain consistent")."""
+        issued_at, data = self._grants.get(account, (0.0, {}))
+        if not data or now - issued_at >= self.options.token_cache_window:
+            return None
+        if self._valid(self.state.access_tokens, data["accessToken"]) is None:
+            return None
+        if self._valid(self.state.refresh_tokens, data["refreshToken"]) is None:
+            return None
+        self._count("same_tokens_again")
+        return dict(data)
 
     def _issue(self, account: str, now: float, *, refresh_token: str | None) -> dict[str, Any]:
         """A new access token (and refresh token, unless refreshing: the refresh token stays)."""
@@ -293,13 +320,15 @@ class CjdropshippingPlatform(Platform):
         else:
             refresh_expires = self.state.refresh_tokens[_digest(refresh_token)].expires_at
         self._drop_expired(now)
-        return {
+        data = {
             "accessToken": access,
             "accessTokenExpiryDate": _iso(access_expires),
             "refreshToken": refresh_token,
             "refreshTokenExpiryDate": _iso(refresh_expires),
             "createDate": _iso(now),
         }
+        self._grants[account] = (now, data)
+        return dict(data)
 
     def _drop_expired(self, now: float) -> None:
         for table in (self.state.access_tokens, self.state.refresh_tokens):
@@ -356,14 +385,19 @@ class CjdropshippingPlatform(Platform):
             raise Reject(self._fail(1600300, f"Param error: {name}.callbackUrls must be a list of strings"))
         if len(urls) > 1:
             raise Reject(self._fail(1600300, "Param error: only one callback URL is supported"))
-        if kind == "CANCEL":
-            return Group(type="CANCEL", urls=[])  # as setting/get shows a cancelled group
+        # `callbackUrls` is required with one element for either type (webhook.html's table, seed
+        # 000_01eea84b9c132086.txt); no example shows CANCEL with an empty list.
         if not urls or not urls[0]:
             raise Reject(self._fail(16900403, MESSAGES[16900403].replace("{param}", f"{name}.callbackUrls")))
+        if kind == "CANCEL":
+            # The URL must still be a public https:// one; the reachability probe (1607003) is left out
+            # (an assumption): a receiver that is gone must stay cancellable.
+            self._check_url(urls[0], probe=False)
+            return Group(type="CANCEL", urls=[])  # as setting/get shows a cancelled group
         self._check_url(urls[0])
         return Group(type="ENABLE", urls=[urls[0]])
 
-    def _check_url(self, url: str) -> None:
+    def _check_url(self, url: str, *, probe: bool = True) -> None:
         if len(url) > MAX_URL:
             raise Reject(
                 self._fail(1600300, f"Param error: callback URL is longer than {MAX_URL} characters")
@@ -378,7 +412,7 @@ class CjdropshippingPlatform(Platform):
         if _is_local(host):
             raise Reject(self._fail(1607001, MESSAGES[1607001]))
         suffix = self.options.unreachable_suffix.lower()
-        if host == suffix.lstrip(".") or host.endswith(suffix):
+        if probe and (host == suffix.lstrip(".") or host.endswith(suffix)):
             raise Reject(self._fail(1607003, MESSAGES[1607003]))
 
     def _setting_get(self, req: SandboxRequest) -> SandboxResponse:

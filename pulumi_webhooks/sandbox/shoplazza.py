@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from pulumi_webhooks.shoplazza.topics import TOPICS
+from pulumi_webhooks.shoplazza.topics import LISTED_IN_422, TOPICS
 
 from ._core import Platform, Reject, SandboxRequest, SandboxResponse, json_response
 
@@ -32,7 +32,8 @@ MAX_PAGE_SIZE = 250  # documented for `limit` (2022-01); assumed for `page_size`
 TIME_FILTERS = ("created_at_min", "created_at_max", "updated_at_min", "updated_at_max")
 
 # The emulator accepts the catalog the client checks against (one source: shoplazza/topics.py).
-TOPIC_NOT_ALLOWED = "Topic is not allowed, allowed topic are: " + ",".join(sorted(TOPICS))
+# Verbatim as the docs quote it: the list leaves out `app/subscriptions_update`, which is accepted anyway.
+TOPIC_NOT_ALLOWED = "Topic is not allowed, allowed topic are: " + ",".join(sorted(LISTED_IN_422))
 TOPIC_TAKEN = "Topic already exists"
 NOT_FOUND = "record not found!"
 

@@ -25,8 +25,8 @@ MIN_EVENT_VERSION = "v20240601"  # older event versions are managed in the SHOPL
 MAX_ADDRESS = 255
 TZ = timezone(timedelta(hours=8))  # the platform answers in UTC+8
 
-# The emulator accepts the same catalog the client checks against (one source: the SDK's
-# GetSupportedTopic() plus the docs' spelling `orders/update`; see shopline/topics.py).
+# The emulator accepts the same per-version catalog the client checks against (one source: the SDK's
+# GetSupportedTopic() lists, see shopline/topics.py); `orders/update` is not one of them.
 _PREFIX = re.compile(
     r"^/(?P<handle>[A-Za-z0-9][A-Za-z0-9-]{0,62})/admin/openapi/(?P<version>v\d{8})(?P<rest>/.*)$"
 )

@@ -396,7 +396,9 @@ class Up42Platform(Platform):
             problems["events"] = "must be a non-empty list of event names"
         elif unknown := [e for e in events if e not in catalog]:
             problems["events"] = f"unknown events: {', '.join(unknown)}"
-        if secret is not None and not isinstance(secret, str):
+        # An optional string (the reference shows no null): leave it out for "no secret"; null is refused,
+        # so a client that sends `"secret": null` is caught here.
+        if "secret" in body and not isinstance(secret, str):
             problems["secret"] = "must be a string"  # noqa: S105 (a message, not a password)
         if not isinstance(active, bool):
             problems["active"] = "must be a boolean"

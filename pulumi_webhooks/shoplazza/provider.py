@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.catalog import unknown_name_reason
-from pulumi_webhooks._core.provider import ADOPT, InputField, WebhookProvider, is_unknown, missing_credential
+from pulumi_webhooks._core.provider import (
+    ADOPT,
+    Credential,
+    InputField,
+    WebhookProvider,
+    is_unknown,
+    missing_credential,
+)
+from pulumi_webhooks._core.redact import excerpt
 from pulumi_webhooks._core.urls import api_base_url_problem, base_url_template_problem, callback_url_problem
 from pulumi_webhooks.shoplazza.topics import TOPICS
 
@@ -40,7 +48,7 @@ def shop_problem(shop: str) -> str | None:
     if not _SHOP.fullmatch(shop):
         return (
             "must be the shop: the lowercase prefix of {shop}.myshoplaza.com "
-            f"(letters, digits, hyphens), got {shop!r}"
+            f"(letters, digits, hyphens), got {excerpt(shop)}"
         )
     return None
 
@@ -51,10 +59,12 @@ def api_version_problem(version: str) -> str | None:
     supported = ", ".join(SUPPORTED_VERSIONS)
     match = _VERSION.fullmatch(version)
     if not match or not 1 <= int(match[2]) <= 12:
-        return f"must be an API version like 2026-01 (YYYY-MM), got {version!r}; supported: {supported}"
+        return (
+            f"must be an API version like 2026-01 (YYYY-MM), got {excerpt(version)}; supported: {supported}"
+        )
     if version not in SUPPORTED_VERSIONS:
         return (
-            f"is {version!r}, a version whose webhook endpoints this package does not know; "
+            f"is {excerpt(version)}, a version whose webhook endpoints this package does not know; "
             f"supported: {supported}"
         )
     return None
@@ -92,6 +102,7 @@ class ShoplazzaWebhookProvider(WebhookProvider["ShoplazzaApi", "ShoplazzaWebhook
     platform = "Shoplazza"
     fields = FIELDS
     natural_key = "topic"
+    credential_settings = (Credential("access_token", ACCESS_TOKEN, settings.header_credential_problem),)
 
     # -- configure / check --------------------------------------------------------------------------
     def check_settings(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -121,6 +132,9 @@ class ShoplazzaWebhookProvider(WebhookProvider["ShoplazzaApi", "ShoplazzaWebhook
         template = settings.checked(BASE_URL, api_base_url_problem)
         version = settings.checked(API_VERSION, api_version_problem)
         return ShoplazzaApi(template.replace("{shop}", shop), version, token)
+
+    def inputs_from_id(self, id_: str) -> dict[str, Any]:
+        return {"shop": _split_id(id_)[0]}
 
     # -- diff ---------------------------------------------------------------------------------------
     def replacement_collides(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:

@@ -8,13 +8,14 @@ from typing import Any, overload
 import pulumi
 import pulumi.dynamic
 
-from pulumi_webhooks._core.resource import dynamic_resource_inputs
+from pulumi_webhooks._core.resource import dynamic_resource_inputs, existing_resource, masked_repr
 from pulumi_webhooks.shoplazza.provider import ShoplazzaWebhookProvider
 
 _COMPUTED = ("webhook_id", "created_at", "updated_at")
 _SECRETS = ("access_token",)
 
 
+@masked_repr(*_SECRETS)
 @dataclass(frozen=True, kw_only=True)
 class WebhookArgs:
     """Inputs of :class:`Webhook`.
@@ -26,8 +27,9 @@ class WebhookArgs:
         place.
     :param access_token: the Open API token (secret); defaults to stack config ``shoplazza:accessToken``
         or ``SHOPLAZZA_ACCESS_TOKEN``.
-    :param adopt: take over an existing subscription to the same topic even if its address differs,
-        instead of failing. Identical ones are always taken over.
+    :param adopt: what to do with an existing subscription to the same topic that this deployment did
+        not create. Unset: take an identical one over (with a warning), refuse one with another address.
+        ``True``: also take that one over and update its address. ``False``: refuse any (strict mode).
     """
 
     shop: pulumi.Input[str]
@@ -94,3 +96,10 @@ class Webhook(pulumi.dynamic.Resource, module="shoplazza", name="Webhook"):
             computed=_COMPUTED,
         )
         super().__init__(ShoplazzaWebhookProvider(), resource_name, props, opts)
+
+    @staticmethod
+    def get(resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> Webhook:
+        """The existing Shoplazza subscription with this id (``{shop}/{webhook_id}``),
+        read through the same provider. The program does not manage it: ``pulumi refresh`` reads it
+        again, ``pulumi destroy`` leaves it alone."""
+        return existing_resource(Webhook, ShoplazzaWebhookProvider(), resource_name, id, opts)

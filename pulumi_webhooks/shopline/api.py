@@ -17,19 +17,16 @@ from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks._core.tokens import credential_key
 
 # 4 requests/s per app per store, leaky bucket of 40 (flow-control docs); Enterprise plans are "unlimited".
-# We pace a little under the store's rate with a burst a little under the bucket: our sends never exceed
-# 38 + 3.9 t while the bucket admits 40 + 4 t, so a 429 needs more than (40 - 38) / 3.9 s, about half a
-# second, of arrival jitter; and the margin costs 100 requests only about 6% over the bucket's own bound.
+# We pace with the documented bucket exactly (burst = bucket, the store's rate): `_core/pacing.py` counts a
+# request from when it is sent until its answer is back, so arrival jitter cannot overflow the bucket.
 DOCUMENTED_QPS = 4.0
 BUCKET = 40
-PACE_FACTOR = 0.975
-BURST = BUCKET - 2
 MAX_PAGES = 100
 
 
 def rate_policy(qps: float | None = DOCUMENTED_QPS) -> RatePolicy | None:
     """How to pace one store whose plan allows ``qps`` requests/s; None (unlimited) paces nothing."""
-    return None if qps is None else RatePolicy(per_second=qps * PACE_FACTOR, burst=BURST)
+    return None if qps is None else RatePolicy(per_second=qps, burst=BUCKET)
 
 
 DEFAULT_RATE = rate_policy()

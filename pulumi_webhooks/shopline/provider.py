@@ -13,11 +13,18 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pulumi_webhooks._core import settings
-from pulumi_webhooks._core.catalog import unknown_name_reason
 from pulumi_webhooks._core.errors import ConfigurationError, InputValidationError
-from pulumi_webhooks._core.provider import ADOPT, InputField, WebhookProvider, is_unknown, missing_credential
+from pulumi_webhooks._core.provider import (
+    ADOPT,
+    Credential,
+    InputField,
+    WebhookProvider,
+    is_unknown,
+    missing_credential,
+)
+from pulumi_webhooks._core.redact import excerpt
 from pulumi_webhooks._core.urls import api_base_url_problem, base_url_template_problem, callback_url_problem
-from pulumi_webhooks.shopline.topics import TOPICS, topics_for
+from pulumi_webhooks.shopline.topics import unknown_topic_reason
 
 if TYPE_CHECKING:  # the API client (httpx, pydantic) loads at the first call: a program never needs it
     from pulumi_webhooks.shopline.api import ShoplineApi, ShoplineWebhook
@@ -47,7 +54,7 @@ def handle_problem(handle: str) -> str | None:
     if not _HANDLE.fullmatch(handle):
         return (
             "must be the store handle: the lowercase prefix of {handle}.myshopline.com "
-            f"(letters, digits, hyphens), got {handle!r}"
+            f"(letters, digits, hyphens), got {excerpt(handle)}"
         )
     return None
 
@@ -55,11 +62,11 @@ def handle_problem(handle: str) -> str | None:
 def version_problem(version: str, *, oldest: str | None = None) -> str | None:
     match = _VERSION.fullmatch(version)
     if not match or not (1 <= int(match[2]) <= 12 and 1 <= int(match[3]) <= 31):
-        return f"must be a version like v20260301 (vYYYYMMDD), got {version!r}"
+        return f"must be a version like v20260301 (vYYYYMMDD), got {excerpt(version)}"
     if oldest is not None and version < oldest:
         return (
             f"must be {oldest} or later: SHOPLINE's webhook API manages only event versions from "
-            f"{oldest} on (older ones are configured in the SHOPLINE admin), got {version!r}"
+            f"{oldest} on (older ones are configured in the SHOPLINE admin), got {excerpt(version)}"
         )
     return None
 
@@ -74,7 +81,7 @@ def qps_problem(raw: str) -> str | None:
     if not 0 < value <= MAX_QPS:
         return (
             f"must be the store's requests per second (more than 0, at most {MAX_QPS:g}) "
-            f"or `{UNLIMITED}`, got {raw!r}"
+            f"or `{UNLIMITED}`, got {excerpt(raw)}"
         )
     return None
 
@@ -116,18 +123,17 @@ class ShoplineWebhookProvider(WebhookProvider["ShoplineApi", "ShoplineWebhook"])
     platform = "SHOPLINE"
     fields = FIELDS
     natural_key = "topic and address"
+    credential_settings = (Credential("access_token", ACCESS_TOKEN, settings.header_credential_problem),)
 
     # -- configure / check --------------------------------------------------------------------------
     def check_settings(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
         failures: list[tuple[str, str]] = []
         topic, version = inputs.get("topic"), inputs.get("api_version")
         if isinstance(topic, str) and topic and not is_unknown(topic):
-            if isinstance(version, str) and version_problem(version) is None:
-                catalog, where = topics_for(version), f"SHOPLINE event version {version}"
-            else:
-                catalog, where = TOPICS, "SHOPLINE"
-            if topic not in catalog:
-                failures.append(("topic", unknown_name_reason(topic, catalog, what="topic", where=where)))
+            known = isinstance(version, str) and version_problem(version) is None
+            reason = unknown_topic_reason(topic, version if known else None)
+            if reason:
+                failures.append(("topic", reason))
         token_missing = missing_credential(
             ACCESS_TOKEN, inputs.get("access_token"), field="access_token", what="SHOPLINE access token"
         )
@@ -157,6 +163,9 @@ class ShoplineWebhookProvider(WebhookProvider["ShoplineApi", "ShoplineWebhook"])
         base = template.replace("{handle}", handle).rstrip("/")
         return ShoplineApi(f"{base}/admin/openapi/{version}", token, rate=rate_policy(store_qps(raw_qps)))
 
+    def inputs_from_id(self, id_: str) -> dict[str, Any]:
+        return {"handle": _split_id(id_)[0]}
+
     # -- create -------------------------------------------------------------------------------------
     def resource_id(self, inputs: Mapping[str, Any], remote: ShoplineWebhook) -> str:
         return f"{inputs['handle']}/{remote.id}"
@@ -180,10 +189,9 @@ class ShoplineWebhookProvider(WebhookProvider["ShoplineApi", "ShoplineWebhook"])
     def adopt(
         self, api: ShoplineApi, existing: ShoplineWebhook, inputs: Mapping[str, Any]
     ) -> ShoplineWebhook:
-        # Topic and address are the key, so only api_version can differ, and SHOPLINE cannot update it:
-        # taking the subscription over means replacing it.
-        api.delete_webhook(str(existing.id))
-        return self.api_create(api, inputs)
+        # Topic and address are the key, so only api_version can differ, and SHOPLINE cannot update it
+        # (nor hold two with one key): delete, create, and put the old one back if the create fails.
+        return self.recreate(api, existing, inputs)
 
     def api_create(self, api: ShoplineApi, inputs: Mapping[str, Any]) -> ShoplineWebhook:
         return api.create_webhook(

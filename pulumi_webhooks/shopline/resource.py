@@ -8,13 +8,14 @@ from typing import Any, overload
 import pulumi
 import pulumi.dynamic
 
-from pulumi_webhooks._core.resource import dynamic_resource_inputs
+from pulumi_webhooks._core.resource import dynamic_resource_inputs, existing_resource, masked_repr
 from pulumi_webhooks.shopline.provider import ShoplineWebhookProvider
 
 _COMPUTED = ("webhook_id", "created_at", "updated_at")
 _SECRETS = ("access_token",)
 
 
+@masked_repr(*_SECRETS)
 @dataclass(frozen=True, kw_only=True)
 class WebhookArgs:
     """Inputs of :class:`Webhook`.
@@ -25,8 +26,10 @@ class WebhookArgs:
     :param api_version: the event version, ``v20240601`` or later. Changing it replaces.
     :param access_token: the Admin API token (secret); defaults to stack config ``shopline:accessToken``
         or ``SHOPLINE_ACCESS_TOKEN``.
-    :param adopt: take over an existing subscription with the same topic and address even if it
-        differs (its api_version) instead of failing. Identical ones are always taken over.
+    :param adopt: what to do with an existing subscription with the same topic and address that this
+        deployment did not create. Unset: take an identical one over (with a warning), refuse a different
+        one. ``True``: also take a different one (its api_version) over, by deleting and re-creating it.
+        ``False``: refuse any (strict mode).
     """
 
     handle: pulumi.Input[str]
@@ -98,3 +101,10 @@ class Webhook(pulumi.dynamic.Resource, module="shopline", name="Webhook"):
             computed=_COMPUTED,
         )
         super().__init__(ShoplineWebhookProvider(), resource_name, props, opts)
+
+    @staticmethod
+    def get(resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> Webhook:
+        """The existing SHOPLINE subscription with this id (``{handle}/{webhook_id}``),
+        read through the same provider. The program does not manage it: ``pulumi refresh`` reads it
+        again, ``pulumi destroy`` leaves it alone."""
+        return existing_resource(Webhook, ShoplineWebhookProvider(), resource_name, id, opts)

@@ -1,15 +1,26 @@
-"""SHOPLINE webhook topics (event versions v20240601 and later).
+"""SHOPLINE webhook topics per event version (v20240601 and later).
 
-Source: the ``GetSupportedTopic()`` values of the official Go SDK for event versions v20251201 and
-v20260301 (shared/reference/platforms.md §2.6). The SDK spells the order update ``orders/updated``
-while the docs' prose says ``orders/update``; both are accepted (check the event page of your version).
+Source: the ``GetSupportedTopic()`` values of the official Go SDK, github.com/shoplineos/shopline-sdk-go:
+every ``webhook/v20260301/**/*.go`` file (commit f67787f2517b04b5569d19a0d696c2b6814c43c2, a few files
+at ea97c028d5968ea8dc7388d2023f86ac759fb79b) gives one topic, 126 in all; ``webhook/v20251201/**`` (commit
+32fb44c22e5fdd5632ac888a91fc84e5952b632b, earlier at 2af1e68e3fc48653d320348d5282ecc3615383a5 under
+``webhook/<area>/``) gives the same 126 plus ``customers/action`` (``customer_registered_login.go``): 127.
+
+The order-update topic is ``orders/updated`` in both (``order/order_update.go``) and on the vendor's event
+page; ``orders/update`` appears only in one prose example and no vendor source says it is delivered, so it
+is refused with a pointer to the real name.
+
+Versions the SDK has no list for: anything before v20260301 (v20240601 ... v20250901) gets the v20251201
+list, the oldest the vendor publishes; v20260301 and later get the v20260301 list, the newest.
 """
 
 from __future__ import annotations
 
-TOPICS: frozenset[str] = frozenset(
+from pulumi_webhooks._core.catalog import unknown_name_reason
+
+V20260301: frozenset[str] = frozenset(
     """
-    orders/create orders/updated orders/update orders/paid orders/cancelled orders/fulfilled
+    orders/create orders/updated orders/paid orders/cancelled orders/fulfilled
     orders/partially_fulfilled orders/edited orders/delete
     order_transactions/create order_attribution/create abandoned_order_attribution/create draft_orders/create
     draft_orders/delete refunds/create refunds/update return/create return/update return_package/create
@@ -42,12 +53,29 @@ TOPICS: frozenset[str] = frozenset(
     logistics/create logistics/update logistics/delete
     """.split()
 )
+V20251201: frozenset[str] = V20260301 | {"customers/action"}
 
-# Topics that exist only before a given event version (the SDK drops them from v20260301 on).
-ONLY_BEFORE: dict[str, str] = {"customers/action": "v20260301"}
+# Every topic of any version: what `pulumi_webhooks.shopline.TOPICS` lists.
+TOPICS: frozenset[str] = V20251201
+
+FIRST_WITHOUT_CUSTOMERS_ACTION = "v20260301"
+
+# Names people write that SHOPLINE does not deliver, and the topic they mean.
+MISNAMED: dict[str, str] = {"orders/update": "orders/updated"}
 
 
 def topics_for(api_version: str) -> frozenset[str]:
-    """The topics an event version accepts."""
-    extra = {topic for topic, until in ONLY_BEFORE.items() if api_version < until}
-    return TOPICS | extra
+    """The topics an event version accepts (see the module docstring for versions without a list)."""
+    return V20251201 if api_version < FIRST_WITHOUT_CUSTOMERS_ACTION else V20260301
+
+
+def unknown_topic_reason(topic: str, api_version: str | None) -> str | None:
+    """Why ``topic`` is refused for ``api_version`` (None: any version), or None when it is accepted."""
+    catalog = TOPICS if api_version is None else topics_for(api_version)
+    if topic in catalog:
+        return None
+    where = "SHOPLINE" if api_version is None else f"SHOPLINE event version {api_version}"
+    meant = MISNAMED.get(topic)
+    if meant is not None:
+        return f"unknown topic {topic!r} for {where}; did you mean {meant!r}? (SHOPLINE delivers {meant!r})"
+    return unknown_name_reason(topic, catalog, what="topic", where=where)

@@ -2,7 +2,8 @@
 
 API root ``https://api.up42.com`` (EU) or ``https://api.sa.up42.com`` (SA); the webhook paths are not
 under ``/v2`` (docs and the old SDK agree). Every answer is wrapped as ``{"data": …, "error": …}``.
-``PUT`` replaces the whole webhook, so every write sends all five fields, as the SDK did.
+``PUT`` replaces the whole webhook, so every write sends every declared field (an absent secret is left
+out, never sent as null: :class:`WebhookWrite`).
 
 Also the two plain functions for programs and scripts, :func:`get_webhook_events` and
 :func:`run_webhook_tests`, which read the same settings as the provider (environment, explicit values).
@@ -18,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.deadline import deadline_scope
-from pulumi_webhooks._core.http import ApiClient, Auth, error_class_for
+from pulumi_webhooks._core.http import ApiClient, AttemptBudget, Auth, error_class_for
 from pulumi_webhooks._core.listing import RunListing
 from pulumi_webhooks._core.pacing import RatePolicy
-from pulumi_webhooks._core.redact import get_logger, register_secret
+from pulumi_webhooks._core.redact import clip, get_logger, register_secret
 from pulumi_webhooks._core.tokens import Token
 from pulumi_webhooks.up42 import auth
 
@@ -132,7 +133,7 @@ class Up42Api(ApiClient):
         try:
             body = response.json()
         except ValueError:
-            return None, (response.text.strip()[:200] or response.reason_phrase)
+            return None, (clip(response.text.strip(), 200) or response.reason_phrase)
         if not isinstance(body, dict):
             return super().error_detail(response)
         error = body.get("error")
@@ -140,12 +141,13 @@ class Up42Api(ApiClient):
             code, message, details = error.get("code"), error.get("message"), error.get("details")
             text = "; ".join(str(p) for p in (message, details) if p not in (None, "", {}, []))
             shown_code = None if code in (None, "", response.status_code, str(response.status_code)) else code
-            return (None if shown_code is None else str(shown_code)), (text[:300] or response.reason_phrase)
+            shown_text = clip(text, 300) or response.reason_phrase
+            return (None if shown_code is None else str(shown_code)), shown_text
         if isinstance(error, str):
             return token_error(response)
         if "title" in body or "detail" in body:  # RFC 7807 problem details
             text = "; ".join(str(body[k]) for k in ("title", "detail") if body.get(k))
-            return None, text[:300] or response.reason_phrase
+            return None, clip(text, 300) or response.reason_phrase
         return super().error_detail(response)
 
     def check_body(self, operation: str, response: httpx.Response, body: Any, request_id: str | None) -> None:
@@ -162,7 +164,7 @@ class Up42Api(ApiClient):
                 operation=operation,
                 status=response.status_code,
                 code=None if code is None else str(code),
-                detail=str(error.get("message") or "error in a successful answer")[:300],
+                detail=clip(str(error.get("message") or "error in a successful answer"), 300),
                 request_id=request_id,
             )
 
@@ -240,15 +242,33 @@ class Up42Api(ApiClient):
         return envelope.data
 
 
+class WebhookWrite(BaseModel):
+    """The body of a create or a full replacement (PUT). ``secret`` is an optional string in the
+    reference (no null shown): without one it is left out, never sent as ``null``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[str]
+    name: str
+    url: str
+    secret: str | None = Field(default=None, repr=False)
+    # Ours defaults to True where UP42's defaults to false: a deliberate difference (docs/up42.md).
+    active: bool = True
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
 def webhook_body(inputs: Any) -> dict[str, Any]:
-    """The full body of a create or update: all five fields, always (PUT replaces the webhook)."""
-    return {
-        "events": sorted(set(inputs["events"])),
-        "name": inputs["name"],
-        "url": inputs["url"],
-        "secret": inputs.get("secret") or None,
-        "active": bool(inputs.get("active", True)),
-    }
+    """The body of a create or update: every field the declaration has, always (PUT replaces the
+    webhook, so what is left out takes UP42's default: no secret)."""
+    return WebhookWrite(
+        events=sorted(set(inputs["events"])),
+        name=inputs["name"],
+        url=inputs["url"],
+        secret=inputs.get("secret") or None,
+        active=bool(inputs.get("active", True)),
+    ).wire()
 
 
 class CatalogClient(Up42Api):
@@ -312,13 +332,14 @@ class TokenAnswer(BaseModel):
 
 
 class TokenClient(ApiClient):
-    """The token endpoint. One attempt per call: its failures are retried by the retry loop of the API
-    request that needed the token (backoff, Retry-After, deadline), never by two nested loops."""
+    """The token endpoint. The one layer of retries of a token request (``_core/tokens.py``): each kind
+    of failure is tried again once; the API request that needed the token does not repeat it."""
 
     platform = auth.PLATFORM
     request_id_headers = auth.REQUEST_ID_HEADERS
     auth_hint = auth.CREDENTIALS_HINT
-    max_attempts = 1
+    max_attempts = 3
+    retry_each_failure_once = True
 
     def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
         return token_error(response)
@@ -328,11 +349,13 @@ class TokenClient(ApiClient):
         return errors.AuthenticationError if status in (400, 401) else super().error_class(status)
 
 
-def request_token(token_url: str, username: str, password: str) -> Token:
-    """One password grant (``client_id=up42-api``)."""
+def request_token(
+    token_url: str, username: str, password: str, *, budget: AttemptBudget | None = None
+) -> Token:
+    """One password grant (``client_id=up42-api``); ``budget`` bounds the failed ones per process."""
     form = {"grant_type": "password", "client_id": auth.CLIENT_ID, "username": username, "password": password}
     issued = time.time()
-    _, answer = TokenClient(token_url, headers={"Accept": "application/json"}).request(
+    _, answer = TokenClient(token_url, headers={"Accept": "application/json"}, budget=budget).request(
         auth.TOKEN_OPERATION, "POST", "", data=form, model=TokenAnswer, idempotent=True
     )
     assert answer is not None
@@ -356,4 +379,4 @@ def token_error(response: httpx.Response) -> tuple[str | None, str | None]:
 
 
 def _str_or_none(value: object) -> str | None:
-    return None if value is None or value == "" else str(value)[:200]
+    return None if value is None or value == "" else clip(str(value), 200)

@@ -2,7 +2,9 @@
 
 UP42 access tokens come from a Keycloak password grant and live five minutes. One token serves every
 resource of the process (single flight through ``_core.tokens``), is renewed 30 s before it expires
-(as UP42's own SDK does), and is renewed once more when the API rejects it mid-run. A given access token
+(as UP42's own SDK does), and is renewed once more when the API rejects it mid-run. A failed grant is
+tried again once per kind of failure, at most 3 failed grants per process run (``_core.tokens``), and
+never again by the API request that needed it. A given access token
 (``access_token`` input, ``up42:accessToken``, ``UP42_ACCESS_TOKEN``) is used as is; when the API rejects
 it and a username and password are configured, the password grant takes over for the rest of the process.
 
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 
 from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.redact import get_logger
-from pulumi_webhooks._core.tokens import Token, credential_key, tokens
+from pulumi_webhooks._core.tokens import Token, credential_key, failed_token_requests, tokens
 from pulumi_webhooks._core.urls import api_base_url_problem
 
 log = get_logger("pulumi_webhooks.up42")
@@ -186,7 +188,12 @@ class Up42Auth:
     def _fetch(self, _previous: Token | None) -> Token:
         from pulumi_webhooks.up42.api import request_token  # the HTTP client loads when first needed
 
-        return request_token(self._token_url, str(self._creds.username), str(self._creds.password))
+        return request_token(
+            self._token_url,
+            str(self._creds.username),
+            str(self._creds.password),
+            budget=failed_token_requests.budget(self._key),
+        )
 
 
 def _was_rejected(key: str | None) -> bool:

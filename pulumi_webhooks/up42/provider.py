@@ -17,9 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CreateResult
 
-from pulumi_webhooks._core import errors
+from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.catalog import unknown_name_reason
-from pulumi_webhooks._core.provider import ADOPT, InputField, WebhookProvider, is_unknown, operation
+from pulumi_webhooks._core.provider import (
+    ADOPT,
+    Credential,
+    InputField,
+    WebhookProvider,
+    is_unknown,
+    operation,
+    with_note,
+)
+from pulumi_webhooks._core.redact import excerpt
 from pulumi_webhooks._core.urls import callback_url_problem
 from pulumi_webhooks.up42 import auth
 from pulumi_webhooks.up42.topics import EVENTS, event_catalog
@@ -31,6 +40,9 @@ if TYPE_CHECKING:  # the API client (httpx, pydantic) loads at the first call: a
 # UP42 publishes no limits; these are ours, generous enough for any real receiver and display name.
 MAX_URL_LENGTH = 2048
 MAX_NAME_LENGTH = 255
+# UP42 documents no rule for the signing secret; its own example has 16 characters. A shorter one is a
+# weak HMAC key, and a secret too short to be told from ordinary words cannot be kept out of logs.
+MIN_SECRET_LENGTH = 16
 
 
 def workspace_problem(workspace_id: str) -> str | None:
@@ -41,7 +53,7 @@ def workspace_problem(workspace_id: str) -> str | None:
     if parsed is None or str(parsed) != workspace_id.lower():
         return (
             "must be the workspace id, a UUID like 0cb1eaa0-89a3-11ec-a8a3-0242ac120002 "
-            f"(UP42 console: My profile > Workspace ID), got {workspace_id!r}"
+            f"(UP42 console: My profile > Workspace ID), got {excerpt(workspace_id)}"
         )
     return None
 
@@ -55,11 +67,16 @@ def events_problem(events: list[str]) -> str | None:
         return f"must name at least one event (for example {', '.join(sorted(EVENTS))})"
     for event in events:
         if "," in event or event != event.strip() or " " in event:
-            return (
-                f"each event is one list element: write {[e.strip() for e in event.split(',') if e.strip()]!r}, "
-                f"not {[event]!r}"
-            )
+            parts = ", ".join(excerpt(e.strip()) for e in event.split(",")[:5] if e.strip())
+            return f"each event is one list element: write [{parts}], not [{excerpt(event)}]"
     return None
+
+
+def signing_secret_problem(secret: str) -> str | None:
+    problem = settings.credential_text_problem(secret)
+    if problem is None and len(secret) < MIN_SECRET_LENGTH:
+        problem = f"must be at least {MIN_SECRET_LENGTH} characters (got {len(secret)})"
+    return problem
 
 
 def name_problem(name: str) -> str | None:
@@ -75,7 +92,7 @@ FIELDS = (
     InputField("url", required=True, rule=url_problem),
     InputField("events", list, required=True, as_set=True, rule=events_problem),
     InputField("name", required=True, rule=name_problem),
-    InputField("secret", secret=True),
+    InputField("secret", secret=True, rule=signing_secret_problem),
     InputField("active", bool, default=True),
     InputField("access_token", secret=True, state_only=True),
     InputField("verify", bool, state_only=True, default=False),
@@ -103,6 +120,11 @@ class Up42WebhookProvider(WebhookProvider["Up42Api", "Up42Webhook"]):
     platform = "UP42"
     fields = FIELDS
     natural_key = "url"
+    credential_settings = (
+        Credential("access_token", auth.ACCESS_TOKEN, settings.header_credential_problem),
+        Credential("", auth.USERNAME),
+        Credential("", auth.PASSWORD),
+    )
 
     # -- configure / check --------------------------------------------------------------------------
     def check_settings(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -132,6 +154,9 @@ class Up42WebhookProvider(WebhookProvider["Up42Api", "Up42Webhook"]):
             raise errors.ConfigurationError(missing)
         ends = auth.endpoints()
         return Up42Api(ends.api, auth.Up42Auth(creds, ends.token))
+
+    def inputs_from_id(self, id_: str) -> dict[str, Any]:
+        return {"workspace_id": _split_id(id_)[0]}
 
     # -- diff ---------------------------------------------------------------------------------------
     def _normal(self, field: InputField, value: Any) -> Any:
@@ -210,14 +235,12 @@ class Up42WebhookProvider(WebhookProvider["Up42Api", "Up42Webhook"]):
             api.delete_webhook(workspace_id, remote.id)
         except errors.WebhookError as exc:
             note = (
-                f" The webhook {remote.id} could not be deleted again ({exc.message}); the next `pulumi up` "
-                "finds it by its url and takes it over."
+                f"the webhook {remote.id} could not be deleted again ({exc.message}); the next `pulumi up` "
+                "finds it by its url and takes it over (with adopt=False it refuses: delete it first)"
             )
         else:
-            note = f" The webhook {remote.id} created by this step was deleted again."
-        failure.message = failure.message.rstrip(".") + "." + note
-        failure.args = (failure.message,)
-        return failure
+            note = f"the webhook {remote.id} created by this step was deleted again"
+        return with_note(failure, note)
 
     # -- read / update / delete ---------------------------------------------------------------------
     def api_read(self, api: Up42Api, id_: str, inputs: Mapping[str, Any]) -> Up42Webhook | None:

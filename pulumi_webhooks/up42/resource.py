@@ -9,13 +9,14 @@ from typing import Any, overload
 import pulumi
 import pulumi.dynamic
 
-from pulumi_webhooks._core.resource import dynamic_resource_inputs
+from pulumi_webhooks._core.resource import dynamic_resource_inputs, existing_resource, masked_repr
 from pulumi_webhooks.up42.provider import Up42WebhookProvider
 
 _COMPUTED = ("webhook_id", "created_at", "updated_at")
 _SECRETS = ("secret", "access_token")
 
 
+@masked_repr(*_SECRETS)
 @dataclass(frozen=True, kw_only=True)
 class WebhookArgs:
     """Inputs of :class:`Webhook`.
@@ -27,13 +28,15 @@ class WebhookArgs:
     :param name: the display name; defaults to the resource name. Updated in place.
     :param secret: the signing secret UP42 uses for the ``Signature`` header (secret; without one,
         deliveries are unsigned). Updated in place; a secret changed on the platform is put back.
-    :param active: whether UP42 delivers to the webhook (default ``True``; UP42's own default is false).
+    :param active: whether UP42 delivers to the webhook. Default ``True``, a deliberate difference from
+        UP42's own default (``false``): a declared webhook is meant to deliver. Always sent.
     :param access_token: a UP42 access token (secret; they live 5 minutes). Defaults to stack config
         ``up42:accessToken`` / ``UP42_ACCESS_TOKEN``; usually ``up42:username``/``up42:password`` are set instead.
     :param verify: after a create or update, run UP42's test deliveries and fail the step when any fails
         (a create that fails verification deletes the webhook again).
-    :param adopt: take over an existing webhook with the same url even if it differs, instead of failing.
-        Identical ones are always taken over.
+    :param adopt: what to do with an existing webhook with the same url that this deployment did not
+        create. Unset: take an identical one over (with a warning), refuse a different one. ``True``: also
+        take a different one over and update it. ``False``: refuse any (strict mode).
     """
 
     workspace_id: pulumi.Input[str]
@@ -116,3 +119,10 @@ class Webhook(pulumi.dynamic.Resource, module="up42", name="Webhook"):
             defaults={"name": resource_name},
         )
         super().__init__(Up42WebhookProvider(), resource_name, props, opts)
+
+    @staticmethod
+    def get(resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> Webhook:
+        """The existing UP42 webhook with this id (``{workspace_id}/{webhook_id}``),
+        read through the same provider. The program does not manage it: ``pulumi refresh`` reads it
+        again, ``pulumi destroy`` leaves it alone."""
+        return existing_resource(Webhook, Up42WebhookProvider(), resource_name, id, opts)

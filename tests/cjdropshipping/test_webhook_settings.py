@@ -31,11 +31,15 @@ ACCOUNT = "CJ88001"
 ID = "cjdropshipping-webhook-settings"
 TYPE = "pulumi-python:dynamic/cjdropshipping:WebhookSettings"
 GROUPS = ("product", "stock", "order", "logistics")
+OPTIONAL_GROUPS = ("makeup", "privateOrder")
 FAST_QPS = 40
 
 PRODUCT = "https://hooks.example.com/cj/product"
 ORDER = "https://hooks.example.com/cj/order"
 STOCK = "https://hooks.example.com/cj/stock"
+MAKEUP = "https://hooks.example.com/cj/makeup"
+PRIVATE = "https://hooks.example.com/cj/private-orders"
+OFF = "https://hooks.example.com/cj/off"
 
 
 def settings(**inputs: Any) -> Callable[[], None]:
@@ -80,11 +84,14 @@ class Cj:
         return self._token
 
     def set_out_of_band(self, **urls: str | None) -> None:
+        """Set the account's groups with another key of the same user: the four required groups always
+        (CANCEL without a URL given), an optional one (makeup, privateOrder) only when named."""
+        named = (*GROUPS, *(g for g in OPTIONAL_GROUPS if g in urls))
         body = {
             g: {"type": "ENABLE", "callbackUrls": [u]}
             if (u := urls.get(g))
-            else {"type": "CANCEL", "callbackUrls": []}
-            for g in GROUPS
+            else {"type": "CANCEL", "callbackUrls": [OFF]}  # one URL even to cancel (webhook.html)
+            for g in named
         }
         for _ in range(20):  # the account's QPS is shared with the provider host
             answer = httpx.post(
@@ -644,3 +651,91 @@ def test_cache_file_that_others_can_read_or_that_is_garbage_is_ignored(tmp_path:
     (tmp_path / "file-not-dir").write_text("")
     unwritable.save(token)  # logged, never raised: the cache only saves a token request
     assert unwritable.load() is None
+
+
+# -- optional groups, CANCEL with a URL, unknown interface (issue 13) ----------------------------------
+# Source: the webhook/set reference (developers.cjdropshipping.com/en/api/api2/api/webhook.html, seed
+# 000_01eea84b9c132086.txt; platforms.md §1.3 and "Round 2"): `makeup` and `privateOrder` are optional groups
+# (message types MAKEUP, PRIVATE_ORDER), and `callbackUrls` is required with one element for either type.
+
+
+def test_optional_groups_a_stack_never_sets_are_never_touched(engine: Engine, cjs: Cj) -> None:
+    cjs.set_out_of_band(makeup=MAKEUP)  # someone else's makeup group
+    program = settings(product_url=PRODUCT)
+    assert engine.up(program).ok
+    [state] = engine.state.values()
+    assert "makeup_url" not in state.outputs and "private_order_url" not in state.outputs
+    assert engine.refresh().ok
+    [state] = engine.state.values()
+    assert "makeup_url" not in state.outputs and "makeup_url" not in state.inputs  # not ours to report
+    assert engine.preview(program).ops == {"cj": "same"}  # a missing input equals an unset one
+    assert engine.up(settings(product_url=PRODUCT, order_url=ORDER)).ok  # an update
+    assert engine.destroy().ok
+    assert cjs.callback()["makeup"] == {"type": "ENABLE", "urls": [MAKEUP]}  # still as it was
+    assert "privateOrder" not in cjs.callback()  # never sent at all
+
+
+def test_optional_groups_enable_update_and_cancel_like_the_others(engine: Engine, cjs: Cj) -> None:
+    both = settings(product_url=PRODUCT, makeup_url=MAKEUP, private_order_url=PRIVATE)
+    assert engine.up(both).ok
+    assert cjs.enabled() == {"product": PRODUCT, "makeup": MAKEUP, "privateOrder": PRIVATE}
+    [state] = engine.state.values()
+    assert (state.outputs["makeup_url"], state.outputs["private_order_url"]) == (MAKEUP, PRIVATE)
+    assert engine.up(both).ops == {"cj": "same"}
+
+    result = engine.up(settings(product_url=PRODUCT, private_order_url=PRIVATE))  # makeup removed
+    assert result.ok and result.ops == {"cj": "update"}
+    assert cjs.callback()["makeup"] == {"type": "CANCEL", "urls": []}
+    assert cjs.enabled() == {"product": PRODUCT, "privateOrder": PRIVATE}
+    assert engine.up(settings(product_url=PRODUCT, private_order_url=PRIVATE)).ops == {"cj": "same"}
+
+    assert engine.destroy().ok
+    assert {g: v["type"] for g, v in cjs.callback().items()} == dict.fromkeys(
+        (*GROUPS, *OPTIONAL_GROUPS), "CANCEL"
+    )
+
+
+def test_cancel_carries_a_url_even_when_no_group_is_declared(engine: Engine, cjs: Cj) -> None:
+    # The emulator refuses CANCEL with an empty list, as the reference implies: every call below must
+    # carry a URL for each cancelled group (the state's, the account's, or another of the call).
+    assert engine.up(settings(product_url=PRODUCT, stock_url=STOCK)).ok
+    assert engine.up(settings()).ok  # both removed: cancelled with their stored URLs
+    assert cjs.enabled() == {}
+    assert engine.destroy().ok  # nothing enabled and nothing stored: no URL known, no call needed
+    cjs.set_out_of_band(order=ORDER)
+    assert engine.up(settings(adopt=True)).ok  # only the account knows a URL (order's)
+    assert cjs.enabled() == {}
+    assert engine.destroy().ok
+
+
+def test_set_body_cancels_with_the_current_url_and_leaves_unmanaged_groups_out() -> None:
+    from pulumi_webhooks.cjdropshipping.api import set_body
+
+    body = set_body(
+        {"product": PRODUCT, "stock": None, "order": None, "logistics": None, "makeup": None},
+        {"stock": STOCK, "makeup": MAKEUP},
+    )
+    assert body == {
+        "product": {"type": "ENABLE", "callbackUrls": [PRODUCT]},
+        "stock": {"type": "CANCEL", "callbackUrls": [STOCK]},
+        "order": {"type": "CANCEL", "callbackUrls": [PRODUCT]},  # never had one: another URL of the call
+        "logistics": {"type": "CANCEL", "callbackUrls": [PRODUCT]},
+        "makeup": {"type": "CANCEL", "callbackUrls": [MAKEUP]},
+    }
+    assert set_body(dict.fromkeys(GROUPS)) is None  # no URL known anywhere: nothing to send
+
+
+def test_unknown_interface_answered_inside_200_is_a_clear_error(
+    cjs: Cj, cache_dir: Path, make_engine: EngineFactory
+) -> None:
+    """platforms.md §1.5: errors come back as HTTP 200 with result false; 1600101 "Interface not found"."""
+    wrong = cjs.base_url.replace("/api2.0/v1", "/api2.0/v9")
+    engine = make_engine(
+        env={**cj_env(cjs, cache_dir), "CJ_BASE_URL": wrong}, config={"cjdropshipping:apiKey": API_KEY}
+    )
+    result = engine.up(settings(product_url=PRODUCT))
+    assert not result.ok
+    error = result.step("cj").error or ""
+    assert "1600101" in error and "Interface not found" in error and "/api2.0/v1" in error, error
+    assert API_KEY not in error
+    assert all(r["status"] == 200 for r in cjs.api_requests())

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from pulumi_webhooks import errors
 from pulumi_webhooks._core import http, settings
 from pulumi_webhooks._core.deadline import deadline_scope
 from pulumi_webhooks._core.pacing import RatePolicy, TokenBucket
-from pulumi_webhooks._core.redact import MASK, get_logger, redact, register_secret
+from pulumi_webhooks._core.redact import ELLIPSIS, MASK, clip, excerpt, get_logger, redact, register_secret
 from pulumi_webhooks._core.tokens import Token, TokenCache, credential_key
 
 SETTING = settings.Setting("unit:token", "UNIT_TEST_TOKEN", secret=True, default=None)
@@ -169,3 +175,74 @@ def test_deadline_stops_retries_with_a_clear_error() -> None:
         http._clients.pop("http://127.0.0.1:9").close()
     assert "HTTP 500" in str(caught.value) and "boom" in str(caught.value)
     assert 1 <= len(calls) <= 3
+
+
+# -- redaction: every length, every escaped form, every logger, before any cut --------------------------
+def test_a_short_secret_is_masked_where_it_stands_alone() -> None:
+    register_secret("x7")
+    assert redact("secret=x7&a=1; 'x7' Bearer x7") == f"secret={MASK}&a=1; '{MASK}' Bearer {MASK}"
+    assert redact("x70 ax7 max7imum") == "x70 ax7 max7imum"  # inside longer words: left alone
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(secret=st.text(min_size=4, max_size=30).filter(lambda s: s.strip() == s and "\\" not in s))
+def test_escaped_forms_of_a_secret_are_masked(secret: str) -> None:
+    register_secret(secret)
+    for form in (
+        repr(secret),
+        repr(secret.encode()),
+        json.dumps(secret),
+        json.dumps(secret, ensure_ascii=False),
+        quote(secret, safe=""),
+        re.sub("%[0-9A-F]{2}", lambda m: m.group().lower(), quote(secret, safe="")),
+        quote_plus(secret, safe=""),
+    ):
+        cleaned = redact(f"<< {form} >>")
+        assert MASK in cleaned, (secret, form, cleaned)
+
+
+def test_every_logger_of_the_process_is_redacted_even_one_created_later(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = "tok-every-logger-7c6d\n"
+    register_secret(secret)
+    with caplog.at_level(logging.DEBUG):
+        # httpcore's children have no filter of their own; a brand-new logger has none at all.
+        logging.getLogger("httpcore.http11").debug(
+            "send_request_headers.failed %r", f"Bearer {secret}".encode()
+        )
+        logging.getLogger("a.library.made.up.now").warning("token %s", secret)
+        logging.getLogger("hpack").debug("header %s", json.dumps(secret))
+    assert caplog.text.count(MASK) == 3, caplog.text
+    assert "tok-every-logger" not in caplog.text
+
+
+def test_text_is_redacted_before_it_is_cut_and_a_cut_secret_is_masked() -> None:
+    secret = "tok-cut-0123456789abcdef"
+    register_secret(secret)
+    page = "." * 190 + secret + "." * 50
+    assert "tok-cut" not in clip(page, 200) and len(clip(page, 200)) <= 200
+    # A platform that cut the token itself: the tail that is a secret's beginning is masked.
+    assert clip("x" * 300 + secret[:10], 305).endswith(f"{MASK}{ELLIPSIS}")
+    assert clip("a\nb\r\n\x1b[31mc\u202e", 100) == "a b [31mc"  # one line, no terminal tricks
+
+
+def test_an_excerpt_is_short_quoted_and_escaped() -> None:
+    assert excerpt("orders/creat") == "'orders/creat'"
+    assert excerpt("a\nb\u202e\u2028\x85\xa0") == "'a\\nb\\u202e\\u2028\\x85\\xa0'"
+    long = excerpt("x" * 1_000_000, 40)
+    assert long == f"'{'x' * 40}'{ELLIPSIS} (1000000 characters)"
+
+
+def test_credentials_are_checked_wherever_they_are_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings.declare(SETTING)
+    monkeypatch.setenv("UNIT_TEST_TOKEN", "from-env\n")
+    problem = settings.credential_problem(SETTING, field="token")
+    assert problem is not None and problem.startswith("environment variable `UNIT_TEST_TOKEN` must not")
+    assert "from-env" not in problem
+    assert settings.credential_problem(SETTING, " padded ", field="token") == (
+        "the `token` input must not begin or end with whitespace (often left by a copy-paste)"
+    )
+    assert settings.header_credential_problem("tök") is not None
+    assert settings.header_credential_problem("tok en") is not None
+    assert settings.credential_problem(SETTING, "fine-token", field="token") is None

@@ -35,3 +35,20 @@ def test_the_resource_class_loads_without_the_http_client(platform: str, resourc
         [sys.executable, "-c", child], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout) == []
+
+
+def test_the_command_dispatcher_loads_no_command_and_no_http_client() -> None:
+    """`pulumi-webhooks --version` and `--help` answer without importing any command's module."""
+    child = (
+        "import contextlib, io, json, sys\n"
+        "from pulumi_webhooks import cli\n"
+        "for argv in (['--version'], ['--help']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "        cli.main(argv)\n"
+        "modules = [m for m, _ in cli.COMMANDS.values()]\n"
+        f"print(json.dumps(sorted(m for m in [*modules, *{HEAVY!r}] if m in sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", child], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -83,13 +84,25 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def failed(result: subprocess.CompletedProcess[str], code: int = 1) -> str:
-    """The one error line on stderr (no traceback, no secret)."""
+    """The one error line that ends stderr (no traceback, no secret); the lines before it are the
+    command's progress lines."""
     assert result.returncode == code, (result.stdout, result.stderr)
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     for secret in SECRETS:
         assert secret not in result.stderr
-    return result.stderr
+    *before, line = result.stderr.splitlines()
+    if code == 1:  # (a usage error, code 2, is argparse's usage and message)
+        assert all(earlier.startswith("pulumi-webhooks discover: ") for earlier in before), result.stderr
+    return line + "\n"
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 def shopline_api(sandbox: SandboxProcess) -> httpx.Client:
@@ -131,7 +144,7 @@ def up42_create(sandbox: SandboxProcess, **body: Any) -> dict[str, Any]:
     token = httpx.post(f"{sandbox.url}{UP42_TOKEN_PATH}", data=form).json()["access_token"]
     response = httpx.post(
         f"{sandbox.url}/up42/api/workspaces/{WS}/webhooks",
-        json={"secret": None, "active": True, **body},
+        json={"active": True, **body},  # no "secret": none (UP42 refuses a null one)
         headers={"Authorization": f"Bearer {token}"},
     )
     response.raise_for_status()
@@ -145,7 +158,7 @@ def cj_set(sandbox: SandboxProcess, **urls: str) -> None:
     body = {
         group: {"type": "ENABLE", "callbackUrls": [urls[group]]}
         if group in urls
-        else {"type": "CANCEL", "callbackUrls": []}
+        else {"type": "CANCEL", "callbackUrls": ["https://hooks.example.com/cj/off"]}  # one URL: required
         for group in ("product", "stock", "order", "logistics")
     }
     answer = httpx.post(f"{base}/webhook/set", json=body, headers={"CJ-Access-Token": token["accessToken"]})
@@ -198,7 +211,7 @@ def test_shopline_table_json_and_python(sandbox: SandboxProcess, env: dict[str, 
         'shopline.Webhook(\n    "orders-create",\n    handle="open001",\n    topic="orders/create",\n'
         '    address="https://hooks.example.com/a",\n    api_version="v20260301",\n    adopt=True,\n)'
     ) in fragment
-    registered = collect(program_from(fragment))
+    registered = sorted(collect(program_from(fragment)), key=lambda r: r.name)  # registered concurrently
     assert [(r.name, r.inputs["topic"], r.inputs["address"], r.inputs["adopt"]) for r in registered] == [
         ("orders-create", "orders/create", "https://hooks.example.com/a", True),
         (
@@ -382,19 +395,128 @@ def test_nothing_found(env: dict[str, str]) -> None:
     assert collect(program_from(fragment)) == []
 
 
-def test_a_rejected_token_is_one_line_naming_platform_operation_and_status(
-    sandbox: SandboxProcess, env: dict[str, str]
+# platform -> (its arguments, the environment without its credentials)
+ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "shopline": ("--handle", HANDLE),
+    "shoplazza": ("--shop", SHOP),
+    "up42": ("--workspace", WS),
+    "cjdropshipping": (),
+}
+CREDENTIALS = {
+    "shopline": ("SHOPLINE_ACCESS_TOKEN",),
+    "shoplazza": ("SHOPLAZZA_ACCESS_TOKEN",),
+    "up42": ("UP42_USERNAME", "UP42_PASSWORD"),
+    "cjdropshipping": ("CJ_API_KEY",),
+}
+# What discover reads instead: each message must name these and nothing it does not read.
+NAMED = {
+    "shopline": ("SHOPLINE_ACCESS_TOKEN", "--token-env"),
+    "shoplazza": ("SHOPLAZZA_ACCESS_TOKEN", "--token-env"),
+    "up42": ("UP42_USERNAME", "UP42_PASSWORD", "UP42_ACCESS_TOKEN", "--token-env"),
+    "cjdropshipping": ("CJ_API_KEY", "--api-key-env", "CJ_ACCESS_TOKEN", "--token-env"),
+}
+
+
+def names_only_what_discover_reads(line: str, platform: str) -> None:
+    assert all(name in line for name in NAMED[platform]), line
+    assert "stack config `" not in line and "input" not in line, line  # the provider's sources, not ours
+
+
+@pytest.mark.parametrize("platform", sorted(ARGUMENTS))
+def test_a_rejected_credential_is_one_line_naming_what_discover_reads(
+    sandbox: SandboxProcess, env: dict[str, str], platform: str
 ) -> None:
     sandbox.settings(token="the-only-good-token")
-    line = failed(discover(env, "shopline", "--handle", HANDLE))
-    assert line.startswith("pulumi-webhooks discover: SHOPLINE list webhooks failed (HTTP 401")
-    assert "request id" in line and line.count("\n") == 1
-    assert "not from the stack config" in line
+    if platform == "up42":  # UP42's sign-in does not know the sandbox token: give a token it rejects
+        env = {k: v for k, v in env.items() if k not in CREDENTIALS["up42"]}
+        env["UP42_ACCESS_TOKEN"] = "up42-token-nobody-issued"
+    line = failed(discover(env, platform, *ARGUMENTS[platform]))
+    rejected = "(HTTP 200, code 1600001" if platform == "cjdropshipping" else "(HTTP 401"  # CJ: in a 200
+    assert line.startswith("pulumi-webhooks discover: ") and f"failed {rejected}" in line, line
+    assert line.count("\n") == 1
+    names_only_what_discover_reads(line, platform)
 
 
-def test_missing_credentials_name_the_variable(env: dict[str, str]) -> None:
-    line = failed(discover({**env, "SHOPLAZZA_ACCESS_TOKEN": ""}, "shoplazza", "--shop", SHOP))
-    assert "SHOPLAZZA_ACCESS_TOKEN" in line and "not from the stack config" in line
+@pytest.mark.parametrize("platform", sorted(ARGUMENTS))
+def test_missing_credentials_name_the_variables_and_flags(
+    sandbox: SandboxProcess, env: dict[str, str], platform: str
+) -> None:
+    unset = {k: v for k, v in env.items() if k not in CREDENTIALS[platform]}
+    line = failed(discover(unset, platform, *ARGUMENTS[platform]))
+    names_only_what_discover_reads(line, platform)
+    assert [r for r in sandbox.requests() if "/_sandbox/" not in r["path"]] == []  # said before any call
+
+
+def test_half_of_the_up42_sign_in_names_the_other_half(env: dict[str, str]) -> None:
+    line = failed(discover({**env, "UP42_PASSWORD": ""}, "up42", "--workspace", WS))
+    assert "UP42_USERNAME is set but UP42_PASSWORD is not" in line
+    names_only_what_discover_reads(line, "up42")
+
+
+def test_a_bad_setting_names_the_variable_discover_reads(env: dict[str, str]) -> None:
+    line = failed(
+        discover(
+            {**env, "SHOPLINE_BASE_URL": "http://example.com/{handle}"}, "shopline", *ARGUMENTS["shopline"]
+        )
+    )
+    assert "environment variable `SHOPLINE_BASE_URL` must be https://" in line
+    assert "stack config" not in line
+
+
+# -- progress, and failing fast with the cause ---------------------------------------------------------
+def test_each_step_is_a_progress_line_on_stderr(sandbox: SandboxProcess, env: dict[str, str]) -> None:
+    shopline_create(sandbox, "orders/create", "https://hooks.example.com/a")
+    done = discover(env, "shopline", "--handle", HANDLE, "--json")
+    assert len(json.loads(ok(done))) == 1  # stdout stays clean for scripts
+    host = sandbox.url.removeprefix("http://")
+    assert done.stderr == (
+        f"pulumi-webhooks discover: connecting to {host}…\n"
+        f"pulumi-webhooks discover: listing SHOPLINE webhooks of {HANDLE}…\n"
+    )
+    quiet = discover(env, "shopline", "--handle", HANDLE, "--json", "--quiet")
+    assert ok(quiet) == done.stdout and quiet.stderr == ""
+
+
+def test_retries_are_said_while_they_happen(sandbox: SandboxProcess, env: dict[str, str]) -> None:
+    sandbox.fault("shopline", "status", status=503, retry_after=0, count=1)
+    done = discover(env, "shopline", "--handle", HANDLE)
+    assert "No webhook subscriptions" in ok(done)
+    _, *after = done.stderr.split(f"listing SHOPLINE webhooks of {HANDLE}…\n")
+    assert after and "503" in after[0] and "SHOPLINE" in after[0], done.stderr
+
+
+# platform -> the variable pointing it at the closed port
+ENDPOINTS = {
+    "shopline": ("SHOPLINE_BASE_URL", "http://127.0.0.1:{port}/shopline/{{handle}}", "list webhooks"),
+    "shoplazza": ("SHOPLAZZA_BASE_URL", "http://127.0.0.1:{port}/shoplazza/{{shop}}", "list webhooks"),
+    "up42": ("UP42_BASE_URL", "http://127.0.0.1:{port}/up42/api", "list webhooks"),
+    "up42-sign-in": ("UP42_AUTH_URL", "http://127.0.0.1:{port}/token", "token request"),
+    "cjdropshipping": ("CJ_BASE_URL", "http://127.0.0.1:{port}/api2.0/v1", "read settings"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENDPOINTS))
+def test_a_closed_port_fails_at_once_naming_the_cause(
+    sandbox: SandboxProcess, env: dict[str, str], case: str
+) -> None:
+    variable, template, operation = ENDPOINTS[case]
+    platform = case.removesuffix("-sign-in")
+    port = closed_port()
+    line = failed(discover({**env, variable: template.format(port=port)}, platform, *ARGUMENTS[platform]))
+    assert f"{operation} failed: connection refused by 127.0.0.1:{port} (nothing listens there)" in line
+    assert variable in line  # where to change it
+    assert "gave up after" not in line  # one attempt: not 8 retries of a port that is closed
+    assert [r for r in sandbox.requests() if "/_sandbox/" not in r["path"]] == []
+
+
+def test_a_host_name_that_does_not_resolve_is_named(env: dict[str, str]) -> None:
+    unknown = {
+        **env,
+        "SHOPLINE_BASE_URL": "https://{handle}.pulumi-webhooks.invalid",
+    }  # RFC 6761: never resolves
+    line = failed(discover(unknown, "shopline", "--handle", HANDLE))
+    assert "could not resolve host open001.pulumi-webhooks.invalid (DNS: " in line
+    assert "SHOPLINE_BASE_URL" in line and "gave up after" not in line
 
 
 def test_token_env_reads_another_variable(sandbox: SandboxProcess, env: dict[str, str]) -> None:

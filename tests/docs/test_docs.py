@@ -110,6 +110,17 @@ def test_the_troubleshooting_page_names_every_error_class() -> None:
     assert missing == []
 
 
+PAGES = sorted(
+    [REPO / "README.md", REPO / "ARCHITECTURE.md", REPO / "CHANGELOG.md", *DOCS.glob("*.md")],
+    key=lambda p: p.relative_to(REPO).as_posix(),
+)
+
+
+def _prose(path: Path) -> str:
+    """A page without its fenced code blocks (shell sessions, programs: not links, not headings)."""
+    return re.sub(r"^```.*?^```", "", path.read_text(), flags=re.S | re.M)
+
+
 def _anchor(heading: str) -> str:
     """GitHub's anchor of a heading: lowercase, punctuation dropped, spaces as hyphens."""
     text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
@@ -117,14 +128,15 @@ def _anchor(heading: str) -> str:
 
 
 def _anchors(path: Path) -> set[str]:
-    return {_anchor(m[1]) for m in re.finditer(r"^#+ (.*)$", path.read_text(), re.M)}
+    return {_anchor(m[1]) for m in re.finditer(r"^#+ (.*)$", _prose(path), re.M)}
 
 
-@pytest.mark.parametrize("page", sorted([*DOCS.glob("*.md"), REPO / "CHANGELOG.md"]), ids=lambda p: p.name)
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(REPO).as_posix())
 def test_relative_links_resolve(page: Path) -> None:
+    """Every relative link goes to a file that exists, and its #anchor to a heading of that page."""
     broken = []
-    for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
-        if re.match(r"[a-z]+:", target):
+    for target in re.findall(r"\]\(([^)\s]+)\)", _prose(page)):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):
             continue  # https://…, mailto:…
         path, _, anchor = target.partition("#")
         resolved = (page.parent / path).resolve() if path else page
@@ -133,3 +145,28 @@ def test_relative_links_resolve(page: Path) -> None:
         ):
             broken.append(target)
     assert broken == []
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_cited_pages_exist(page: Path) -> None:
+    """A page named in the text without a link (`see docs/x.md`) exists too, beside the page or from
+    the repository root."""
+    text = re.sub(r"[a-z][a-z0-9+.-]*://\S+", "", _prose(page))  # URLs are not ours to check
+    cited = re.findall(r"(?<![\w./-])(\w[\w./-]*\.md)\b", text)
+    missing = sorted({c for c in cited if not (page.parent / c).exists() and not (REPO / c).exists()})
+    assert missing == []
+
+
+def _tables(text: str, header: str) -> list[str]:
+    """Every markdown table of ``text`` whose header row starts with ``header``, as one string each."""
+    return re.findall(rf"^{re.escape(header)}.*\n(?:\|.*\n?)*", text, re.M)
+
+
+def test_the_readme_quotes_the_recorded_benchmarks() -> None:
+    """README's benchmark figures are those of benchmarks/RESULTS.md (what `make bench --record`
+    wrote), copied as they are: not numbers of its own that a rerun does not give."""
+    recorded = _tables((REPO / "benchmarks" / "RESULTS.md").read_text(), "| measure |")
+    assert len(recorded) == 1
+    readme = (REPO / "README.md").read_text()
+    assert _tables(readme, "| measure |") == recorded
+    assert "](benchmarks/RESULTS.md)" in readme

@@ -127,11 +127,12 @@ def test_a_cj_group_the_platform_switched_off_is_switched_on_again(
 
     # The order group's success rate dropped: CJ closes it, the other groups stay as they are.
     token = httpx.post(f"{base}/authentication/getAccessToken", json={"apiKey": CJ_PLATFORM_KEY}).json()
+    # (CJ wants one URL in every group, a CANCEL too: the group's current one.)
     body = {
         "product": {"type": "ENABLE", "callbackUrls": [PRODUCT]},
-        "stock": {"type": "CANCEL", "callbackUrls": []},
-        "order": {"type": "CANCEL", "callbackUrls": []},
-        "logistics": {"type": "CANCEL", "callbackUrls": []},
+        "stock": {"type": "CANCEL", "callbackUrls": [PRODUCT]},
+        "order": {"type": "CANCEL", "callbackUrls": [ORDER]},
+        "logistics": {"type": "CANCEL", "callbackUrls": [PRODUCT]},
     }
     closed = httpx.post(
         f"{base}/webhook/set", json=body, headers={"CJ-Access-Token": token["data"]["accessToken"]}

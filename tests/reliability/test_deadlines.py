@@ -9,11 +9,20 @@ request timeout, endless 503s, a 5 s pace), so a passing test shows the bound ho
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from conftest import SandboxProcess
+import pytest
+from conftest import EngineFactory, SandboxProcess
 
+import pulumi_webhooks.shopline as shopline
+from pulumi_webhooks import errors
+from pulumi_webhooks._core.deadline import deadline_scope
+from pulumi_webhooks.shopline.api import ShoplineApi
 from reliability.harness import (
+    SHOPLINE_TOKEN,
+    SHOPLINE_VERSION,
     CjTenant,
     ShoplazzaTenant,
     ShoplineTenant,
@@ -21,6 +30,7 @@ from reliability.harness import (
     last_line,
     step_outcome,
 )
+from reliability.hostile_server import Connection, HostileServer, head
 
 SETTING_NAMES = ("pulumi-webhooks:operationTimeout", "PULUMI_WEBHOOKS_OPERATION_TIMEOUT")
 
@@ -119,3 +129,79 @@ def test_a_malformed_operation_timeout_is_a_clear_error(sandbox: SandboxProcess)
         assert "'soon'" in line and sandbox.writes("shopline") == []
     finally:
         engine.host.close()
+
+
+# -- the deadline is a wall clock (issue 12.4) ----------------------------------------------------------
+# A server that sends a byte every half second never trips a 2 s read timeout: only the operation's own
+# clock can stop it. Bound: an operation ends within its deadline + 1 s, whatever the server does.
+OPERATION_TIMEOUT = 5.0
+DRIP = 0.5  # seconds per byte
+SLOW_ANSWER = b'{"webhooks": []}' * 8  # 128 bytes: 64 s at this pace
+
+
+def drip_headers(connection: Connection) -> None:
+    """The status line and headers, a byte at a time."""
+    if connection.read_request():
+        connection.drip(head(Content_Length=str(len(SLOW_ANSWER))) + SLOW_ANSWER, DRIP)
+
+
+def drip_body(connection: Connection) -> None:
+    """Headers at once, then the body a byte at a time."""
+    if connection.read_request() and connection.send(head(Content_Length=str(len(SLOW_ANSWER)))):
+        connection.drip(SLOW_ANSWER, DRIP)
+
+
+def headers_then_silence(connection: Connection) -> None:
+    """Headers at once, then nothing (until the client leaves)."""
+    if connection.read_request() and connection.send(head(Content_Length="100")):
+        connection.wait_open(120)
+
+
+SLOW_SERVERS = {"drip-headers": drip_headers, "drip-body": drip_body, "silent-body": headers_then_silence}
+
+
+@pytest.mark.parametrize("kind", list(SLOW_SERVERS))
+def test_a_dripping_server_cannot_hold_an_operation_past_its_deadline(
+    kind: str, make_engine: EngineFactory
+) -> None:
+    with HostileServer(SLOW_SERVERS[kind]) as server:
+        engine = make_engine(
+            env={"SHOPLINE_BASE_URL": f"{server.url}/{{handle}}", "SHOPLINE_ACCESS_TOKEN": SHOPLINE_TOKEN},
+            config={
+                "pulumi-webhooks:operationTimeout": f"{OPERATION_TIMEOUT:g}",
+                "pulumi-webhooks:requestTimeout": "2",
+            },
+        )
+        result = engine.up(shopline_program())
+        span = server.span()
+    assert_deadline_error(step_outcome(result), "SHOPLINE")
+    print(f"{kind}: the server held the create for {span:.2f} s (deadline {OPERATION_TIMEOUT:g} s)")
+    assert span < OPERATION_TIMEOUT + 1.0, span  # the bound the issue states
+    assert server.requests, "the server was never asked"
+
+
+def test_api_client_body_reads_stop_at_the_deadline() -> None:
+    # The client on its own, under a 1.5 s deadline: every slow server is cut off in time.
+    for kind, behaviour in SLOW_SERVERS.items():
+        with HostileServer(behaviour) as server:
+            client = ShoplineApi(f"{server.url}/open001", SHOPLINE_TOKEN)
+            started = time.monotonic()
+            expected = (errors.TimeoutError, errors.OperationTimeoutError)
+            with pytest.raises(expected) as failure, deadline_scope(1.5):
+                client.request("list webhooks", "GET", "webhooks.json")
+            took = time.monotonic() - started
+        assert took < 1.5 + 1.0, (kind, took)
+        assert all(name in str(failure.value) for name in SETTING_NAMES), (kind, str(failure.value))
+
+
+def shopline_program() -> Callable[[], None]:
+    def program() -> None:
+        shopline.Webhook(
+            "hook",
+            handle="open001",
+            api_version=SHOPLINE_VERSION,
+            topic="orders/create",
+            address="https://hooks.example.com/drip",
+        )
+
+    return program

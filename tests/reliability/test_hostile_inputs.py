@@ -9,12 +9,19 @@ providers; the fixed list of known tricks is in tests/core/test_urls.py.
 from __future__ import annotations
 
 import ipaddress
+import time
 from typing import Any
 
 import pytest
+from conftest import EngineFactory
+from hostile import hostile_urls
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pulumi_webhooks.cjdropshipping as cj
+import pulumi_webhooks.shoplazza as shoplazza
+import pulumi_webhooks.shopline as shopline
+import pulumi_webhooks.up42 as up42
 from pulumi_webhooks._core.provider import WebhookProvider
 from pulumi_webhooks._core.urls import callback_url_problem
 from pulumi_webhooks.cjdropshipping.provider import CjWebhookSettingsProvider
@@ -119,3 +126,115 @@ def test_every_provider_rejects_them_naming_the_field(provider_type: type[Webhoo
         assert [f.property for f in failures] == [field], (url, failures)
 
     run()
+
+
+# -- through the real provider host: the hostile-URL corpus, CR/LF in inputs, huge echoed values --------
+HOST_ENV = {
+    "SHOPLINE_ACCESS_TOKEN": "hostile-inputs-credential",
+    "SHOPLAZZA_ACCESS_TOKEN": "hostile-inputs-credential",
+    "UP42_ACCESS_TOKEN": "hostile-inputs-credential",
+    "CJ_API_KEY": "CJ1@api@hostile-inputs-credential",
+    "UP42_BASE_URL": "http://127.0.0.1:9",  # the event catalog: a closed loopback port
+}
+WORKSPACE = "0cb1eaa0-89a3-11ec-a8a3-0242ac120002"
+
+
+def declare(platform: str, resource_name: str, /, **inputs: Any) -> None:
+    """One resource of ``platform`` with valid inputs, ``inputs`` replacing some of them."""
+    if platform == "shopline":
+        base: dict[str, Any] = {"handle": "open001", "topic": "orders/create", "api_version": "v20260301"}
+        shopline.Webhook(resource_name, **{"address": "https://hooks.example.com/x", **base, **inputs})
+    elif platform == "shoplazza":
+        base = {"shop": "shop1", "topic": "orders/create", "address": "https://hooks.example.com/x"}
+        shoplazza.Webhook(resource_name, **{**base, **inputs})
+    elif platform == "up42":
+        base = {"workspace_id": WORKSPACE, "events": ["job.status"], "url": "https://hooks.example.com/x"}
+        up42.Webhook(resource_name, **{**base, **inputs})
+    else:
+        cj.WebhookSettings(resource_name, **{"product_url": "https://hooks.example.com/x", **inputs})
+
+
+URL_FIELDS = {"shopline": "address", "shoplazza": "address", "up42": "url", "cjdropshipping": "product_url"}
+
+
+def test_the_hostile_url_corpus_fails_every_providers_check_in_the_host(make_engine: EngineFactory) -> None:
+    urls = hostile_urls()
+    engine = make_engine(env=HOST_ENV)
+    counts = {}
+    for platform, field in URL_FIELDS.items():
+
+        def program(platform: str = platform, field: str = field) -> None:
+            for index, url in enumerate(urls):
+                declare(platform, f"h{index}", **{field: url})
+
+        result = engine.preview(program)
+        assert len(result.steps) == len(urls)
+        rejected = {s.name for s in result.steps if [p for p, _ in s.failures] == [field]}
+        counts[platform] = len(rejected)
+        passed = [repr(urls[i]) for i in range(len(urls)) if f"h{i}" not in rejected]
+        print(f"{platform}: {len(rejected)} of {len(urls)} hostile URLs rejected")
+        assert passed == [], f"{platform} let through: {passed}"
+        for step in result.steps:  # the reason quotes at most a short excerpt of the URL
+            assert all(len(reason) < 300 for _, reason in step.failures), step.failures
+    assert set(counts.values()) == {len(urls)}
+
+
+LINE_BREAKS = ["\n", "\r", "\r\n", "\x85", "\u2028", "\x00", "\x1b"]
+TEXT_INPUTS = {
+    "shopline": ["handle", "topic", "api_version"],
+    "shoplazza": ["shop", "topic"],
+    "up42": ["name", "workspace_id"],
+}
+
+
+@pytest.mark.parametrize("platform", list(TEXT_INPUTS))
+def test_text_inputs_with_line_breaks_fail_check_naming_the_field(
+    make_engine: EngineFactory, platform: str
+) -> None:
+    engine = make_engine(env=HOST_ENV)
+    cases = [(field, brk) for field in TEXT_INPUTS[platform] for brk in LINE_BREAKS]
+    valid = {"handle": "open001", "topic": "orders/create", "api_version": "v20260301", "shop": "shop1"}
+    valid |= {"name": "jobs", "workspace_id": WORKSPACE}
+
+    def program() -> None:
+        for index, (field, brk) in enumerate(cases):
+            # The value is a valid one with the break at its end: only the break can fail it.
+            declare(platform, f"c{index}", **{field: valid[field] + brk})
+
+    result = engine.preview(program)
+    by_name = {s.name: s for s in result.steps}
+    for index, (field, brk) in enumerate(cases):
+        failures = by_name[f"c{index}"].failures
+        assert [p for p, _ in failures] == [field], (field, repr(brk), failures)
+        assert "line breaks or control characters" in failures[0][1], failures
+
+
+HUGE = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("platform", "field"),
+    [
+        ("shopline", "topic"),
+        ("shopline", "handle"),
+        ("shoplazza", "topic"),
+        ("up42", "workspace_id"),
+        ("up42", "events"),
+        ("shopline", "address"),
+    ],
+)
+def test_a_megabyte_input_is_echoed_as_a_short_excerpt(
+    make_engine: EngineFactory, platform: str, field: str
+) -> None:
+    engine = make_engine(env=HOST_ENV)
+    value: Any = "orders/" + "x" * HUGE
+    if field == "events":
+        value = ["job." + "y" * HUGE]
+    started = time.monotonic()
+    result = engine.preview(lambda: declare(platform, "big", **{field: value}))
+    elapsed = time.monotonic() - started
+    (step,) = result.steps
+    assert [p for p, _ in step.failures] == [field], step.failures
+    reason = step.failures[0][1]
+    assert len(reason) < 400, len(reason)
+    print(f"{platform} {field}: a 1 MiB value gave a {len(reason)}-character reason in {elapsed:.2f} s")

@@ -11,12 +11,16 @@ quoting the platform, an update of a signing secret, refresh, destroy.
 
 from __future__ import annotations
 
+import http.server
 import io
+import json
 import logging
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -45,6 +49,7 @@ from reliability.harness import (
     UP42_SIGNING_SECRET,
     UP42_TOKEN_PATH,
     UP42_TOKEN_PREFIX,
+    UP42_USER,
     CjTenant,
     ShoplazzaTenant,
     ShoplineTenant,
@@ -364,3 +369,255 @@ def test_log_records_are_redacted_with_their_tracebacks() -> None:
     text = out.getvalue()
     assert "ValueError: a bug that quotes [redacted]" in text and "Stack (most recent call last)" in text
     assert secret not in text
+
+
+# -- credentials with a line break (echo into a secret store): refused at check, naming the source -------
+def text_forms(value: str) -> list[str]:
+    """The spellings of ``value`` a log or message could carry: as is, without its whitespace, repr-,
+    bytes-repr- and JSON-escaped, percent-encoded."""
+    return [
+        value,
+        value.strip(),
+        repr(value)[1:-1],
+        repr(value.encode())[2:-1],
+        json.dumps(value)[1:-1],
+        quote(value, safe=""),
+    ]
+
+
+def program_for(platform: str, **inputs: Any) -> Callable[[], None]:
+    def run() -> None:
+        if platform == "shopline":
+            shopline.Webhook(
+                "hook",
+                handle="rel-newline",
+                topic="orders/create",
+                address="https://hooks.example.com/newline",
+                api_version="v20260301",
+                **inputs,
+            )
+        elif platform == "shoplazza":
+            shoplazza.Webhook(
+                "hook",
+                shop="rel-newline",
+                topic="orders/create",
+                address="https://hooks.example.com/nl",
+                **inputs,
+            )
+        elif platform == "up42":
+            up42.Webhook(
+                "hook",
+                workspace_id="0cb1eaa0-89a3-11ec-a8a3-0242ac120002",
+                url="https://hooks.example.com/newline",
+                events=["job.status"],
+                **inputs,
+            )
+        else:
+            cj.WebhookSettings("hook", product_url="https://hooks.example.com/newline", **inputs)
+
+    return run
+
+
+def platform_env(platform: str, sandbox: SandboxProcess, tmp_path: Path) -> dict[str, str]:
+    return {
+        "shopline": lambda: ShoplineTenant("newline", sandbox).env(),
+        "shoplazza": lambda: ShoplazzaTenant("newline", sandbox).env(),
+        "up42": lambda: Up42Tenant("newline", sandbox).env(),
+        "cjdropshipping": lambda: CjTenant("newline", sandbox, cache_dir=tmp_path).env(),
+    }[platform]()
+
+
+# (platform, where the value is set: env / config / input, env var or config key or input, field, value)
+NEWLINE_CASES = [
+    ("shopline", "env", "SHOPLINE_ACCESS_TOKEN", "access_token", "shpat-NL-5f0c1d2e3a4b\n"),
+    ("shopline", "config", "shopline:accessToken", "access_token", "shpat-NL-6a7b8c9d0e1f\r\n"),
+    ("shopline", "input", "access_token", "access_token", "shpat-NL-7e8f9a0b1c2d\n"),
+    ("shopline", "env", "SHOPLINE_ACCESS_TOKEN", "access_token", " shpat-NL-leading-space-9f8e"),
+    ("shoplazza", "env", "SHOPLAZZA_ACCESS_TOKEN", "access_token", "szat-NL-8a7b6c5d4e3f\n"),
+    ("shoplazza", "input", "access_token", "access_token", "szat-NL-ñ-non-ascii-4d3c"),
+    ("up42", "env", "UP42_ACCESS_TOKEN", "access_token", "up42-NL-token-0a1b2c3d\n"),
+    ("up42", "config", "up42:password", "", "pw-NL-up42-c0ffee77\n"),
+    ("cjdropshipping", "env", "CJ_API_KEY", "api_key", "CJ4@api@NL0a1b2c3d4e5f60718293a4b5\n"),
+    ("cjdropshipping", "input", "access_token", "access_token", "cjat-NL-0f1e2d3c4b5a\x85"),
+]
+
+
+@pytest.mark.parametrize(
+    ("platform", "where", "name", "field", "value"),
+    NEWLINE_CASES,
+    ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in NEWLINE_CASES],
+)
+def test_a_credential_with_a_line_break_fails_check_naming_field_and_source(
+    sandbox: SandboxProcess,
+    audit: Audit,
+    tmp_path: Path,
+    platform: str,
+    where: str,
+    name: str,
+    field: str,
+    value: str,
+) -> None:
+    env = platform_env(platform, sandbox, tmp_path)
+    config: dict[str, str] = {}
+    inputs: dict[str, str] = {}
+    if where == "env":
+        env[name] = value
+    elif where == "config":
+        config = {name: value}
+        if platform == "up42":
+            config["up42:username"] = UP42_USER
+    else:
+        inputs[name] = value
+    engine = audit.engine(env, config, tuple(config))
+    for command in (engine.preview, engine.up):
+        result = audit.run(lambda command=command: command(program_for(platform, **inputs)), ok=False)  # type: ignore[misc]
+        (step,) = result.steps
+        assert [p for p, _ in step.failures] == [field], step.failures
+        reason = step.failures[0][1]
+        source = {"env": f"environment variable `{name}`", "config": f"stack config `{name}`"}.get(where)
+        assert source is None or source in reason, reason
+        assert "must" in reason and step.error is None
+    # The malformed credential never left the process (UP42's public event catalog takes no credential).
+    assert [r for r in sandbox.requests(platform) if not r["path"].endswith("/webhooks/events")] == []
+    audit.close()
+    assert audit.leaks(text_forms(value)) == []
+
+
+def test_a_credential_with_a_line_break_fails_refresh_and_destroy_before_any_request(
+    sandbox: SandboxProcess, audit: Audit
+) -> None:
+    """A credential that went bad after the last check (a refresh or a destroy runs no check) fails with
+    the same words, before any request could carry it."""
+    tenant = ShoplineTenant("newline-later", sandbox)
+    sandbox.settings(token=SHOPLINE_TOKEN)
+    good = audit.engine(tenant.env(), tenant.config(), tenant.secret_keys())
+    audit.run(lambda: good.up(program_for("shopline")), ok=True)
+    bad_token = SHOPLINE_TOKEN + "\n"
+    bad = audit.engine({**tenant.env(), "SHOPLINE_ACCESS_TOKEN": bad_token})
+    bad.state = dict(good.state)
+    sandbox.clear_log()
+    for command in (bad.refresh, bad.destroy):
+        result = audit.run(command, ok=False)
+        (step,) = result.steps
+        assert step.error and "environment variable `SHOPLINE_ACCESS_TOKEN` must not contain line breaks" in (
+            step.error
+        ), step.error
+    assert sandbox.requests("shopline") == []
+    audit.run(good.destroy, ok=True)
+    audit.close()
+    assert audit.leaks(text_forms(bad_token)) == []
+
+
+# -- a server that echoes the credential: headers (httpcore DEBUG logs them), an error page -------------
+class EchoServer:
+    """A real HTTP server on loopback that answers every request 401 and echoes ``secret`` back: in
+    three response headers (as is, percent-encoded, JSON-escaped) and in an HTML error page where the
+    secret starts around character 190 (so a message cut at 200 would keep its first characters)."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self.requests = 0
+        echo = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_any(self) -> None:
+                echo.requests += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                body = (
+                    "<html><head><title>401 Unauthorized</title></head><body><h1>Unauthorized</h1>"
+                    + "<p>"
+                    + "." * 110
+                    + f" token {echo.secret} was refused; "
+                    + f"encoded {quote(echo.secret, safe='')} json {json.dumps(echo.secret)}</p></body></html>"
+                ).encode()
+                self.send_response(401)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("X-Echo", echo.secret)
+                self.send_header("X-Echo-Percent", quote(echo.secret, safe=""))
+                self.send_header("X-Echo-Json", json.dumps(echo.secret).replace("/", "\\/"))
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_any
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> EchoServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+ECHO_CASES = {
+    "shopline": ("SHOPLINE_ACCESS_TOKEN", "shpat/ECHO+7f3c=9a1b2c3d4e", "SHOPLINE_BASE_URL", "/{handle}"),
+    "shoplazza": ("SHOPLAZZA_ACCESS_TOKEN", "szat/ECHO+8e4d=0b1c2d3e4f", "SHOPLAZZA_BASE_URL", "/{shop}"),
+    "up42": ("UP42_ACCESS_TOKEN", "up42/ECHO+9f5e=1c2d3e4f5a", "UP42_BASE_URL", ""),
+    "cjdropshipping": ("CJ_ACCESS_TOKEN", "cjat/ECHO+0a6f=2d3e4f5a6b", "CJ_BASE_URL", ""),
+}
+
+
+@pytest.mark.parametrize("platform", list(ECHO_CASES))
+def test_a_server_echoing_the_token_gets_it_into_no_log_and_no_error(
+    audit: Audit, tmp_path: Path, platform: str
+) -> None:
+    variable, token, base_variable, template = ECHO_CASES[platform]
+    with EchoServer(token) as server:
+        env = {variable: token, base_variable: server.url + template}
+        env |= {"PULUMI_WEBHOOKS_CACHE_DIR": str(tmp_path), "PULUMI_WEBHOOKS_OPERATION_TIMEOUT": "20"}
+        engine = audit.engine(env)
+        result = audit.run(lambda: engine.up(program_for(platform)), ok=False)
+    (step,) = result.steps
+    assert step.error and "HTTP 401" in step.error and "Unauthorized" in step.error, step.error
+    assert server.requests >= 1
+    audit.close()
+    assert any("httpcore" in log and "receive_response_headers" in log for log in audit.logs)
+    prefixes = [token[:size] for size in range(6, len(token))]  # a message cut inside the token
+    assert leaks(prefixes, errors=audit.errors) == []
+    forms = [token, quote(token, safe=""), quote(token, safe="").lower(), json.dumps(token)[1:-1]]
+    assert audit.leaks([*forms, json.dumps(token).replace("/", "\\/")[1:-1]]) == []
+
+
+# -- a signing secret too short to be safe; secrets in reprs ------------------------------------------
+def test_a_short_up42_signing_secret_fails_check(sandbox: SandboxProcess, audit: Audit) -> None:
+    workspace = Up42Tenant("short-secret", sandbox)
+    engine = audit.engine(workspace.env(), workspace.config(), workspace.secret_keys())
+    for secret in ("x", "abc", "0123456789abcde"):
+        result = audit.run(lambda secret=secret: engine.preview(program_for("up42", secret=secret)), ok=False)  # type: ignore[misc]
+        (step,) = result.steps
+        assert step.failures == (("secret", f"must be at least 16 characters (got {len(secret)})"),)
+    audit.run(lambda: engine.preview(program_for("up42", secret="0123456789abcdef")), ok=True)
+
+
+def test_args_and_wire_models_never_show_a_secret_in_their_repr() -> None:
+    from pulumi_webhooks.cjdropshipping.api import AccountSettings, CallbackSettings, TokenGrant
+
+    secrets = ["args-token-5e4d3c2b", "args-key-@api@9a8b7c", "args-secret-1f2e3d4c5b", "open-id-424242"]
+    holders: list[object] = [
+        shopline.WebhookArgs(handle="h", topic="t", address="a", api_version="v", access_token=secrets[0]),
+        shoplazza.WebhookArgs(shop="s", topic="t", address="a", access_token=secrets[0]),
+        up42.WebhookArgs(workspace_id="w", url="u", events=["e"], secret=secrets[2], access_token=secrets[0]),
+        cj.WebhookSettingsArgs(product_url="https://hooks.example.com/p", api_key=secrets[1]),
+        cj.WebhookSettingsArgs(access_token=secrets[0]),
+        TokenGrant.model_validate(
+            {"openId": secrets[3], "accessToken": secrets[0], "refreshToken": secrets[1]}
+        ),
+        AccountSettings.model_validate({"openId": secrets[3]}),
+        CallbackSettings(secrets[3], {"product": "https://hooks.example.com/p"}),
+    ]
+    texts = [repr(h) for h in holders] + [str(h) for h in holders]
+    assert leaks(secrets, reprs=texts) == []
+    assert "access_token=<secret>" in repr(holders[0]) and "topic='t'" in repr(holders[0])
+    assert "api_key=<secret>" in repr(holders[3]) and "access_token=None" in repr(holders[3])

@@ -9,6 +9,7 @@ threads do the same.
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,9 +30,11 @@ from pulumi_webhooks.up42.auth import Credentials, Up42Auth
 from reliability.harness import (
     UP42_PASSWORD,
     UP42_TOKEN_PATH,
+    CjTenant,
     Spec,
     Up42Tenant,
     clear_error_problem,
+    last_line,
     step_outcome,
 )
 
@@ -207,3 +210,109 @@ def test_provider_host_wrong_password_is_one_clear_error_per_resource(sandbox: S
             assert "invalid_grant" in error and "not-the-password" not in error
     finally:
         engine.host.close()
+
+
+# -- no retries inside retries (issue 12.6) and CJ's token rules (issue 13.5) ------------------------
+# CJ's two pages (reference/platforms.md §1.2): the older limits page allows getAccessToken "once every
+# 5 minutes" (1600200 otherwise, the sandbox's default `token_interval`); the current auth page says
+# QPS 1 and that repeat calls within 24 hours return the same tokens (`token_cache_window`).
+CJ_TOKEN_PATH = r"/authentication/getAccessToken$"
+
+
+def lose_one_answer(sandbox: SandboxProcess, platform: str, path: str) -> None:
+    """The next token request is processed, and its answer never arrives."""
+    sandbox.fault(platform, "commit_then_drop", method="POST", path=path, count=1)
+
+
+def outcome(call: Callable[[], T]) -> T | errors.ApiError:
+    try:
+        return call()
+    except errors.ApiError as exc:
+        return exc
+
+
+def test_cj_a_lost_token_answer_under_the_5_minute_rule_costs_one_request_more(
+    sandbox: SandboxProcess, cj_api: Callable[[], CjApi]
+) -> None:
+    lose_one_answer(sandbox, "cjdropshipping", CJ_TOKEN_PATH)
+    results = at_once(lambda: outcome(lambda: cj_api().get_settings()))
+    assert all(isinstance(r, errors.RateLimitedError) for r in results), results
+    messages = [str(r) for r in results]
+    # One thread asked twice (the lost answer, then 1600200); the three waiting for its token were told
+    # without a request.
+    assert cj_stats(sandbox)["get_access_token"] == 2, cj_stats(sandbox)
+    assert sum("not requested" in m for m in messages) == THREADS - 1, messages
+    assert all("code 1600200" in m and "5 minutes" in m and "\n" not in m for m in messages), messages
+    assert cj_stats(sandbox).get("setting_get", 0) == 0
+    # The same process later: still no request until the 5 minutes are over.
+    assert isinstance(outcome(lambda: cj_api().get_settings()), errors.RateLimitedError)
+    assert cj_stats(sandbox)["get_access_token"] == 2
+
+
+def test_cj_a_lost_token_answer_under_the_24_hour_rule_gets_the_same_token_again(
+    sandbox: SandboxProcess, cj_api: Callable[[], CjApi]
+) -> None:
+    sandbox.admin.post("/cjdropshipping/_sandbox/settings", json={"token_interval": 1}).raise_for_status()
+    lose_one_answer(sandbox, "cjdropshipping", CJ_TOKEN_PATH)
+    answers = at_once(lambda: cj_api().get_settings().open_id)
+    assert len(set(answers)) == 1 and answers[0]
+    stats = cj_stats(sandbox)
+    # The repeat came a second later (QPS 1, so it was not refused) and got the token the lost answer held.
+    assert stats["get_access_token"] == 2 and stats["same_tokens_again"] == 1, stats
+    assert "token_rate_limited" not in stats, stats
+
+
+def test_cj_a_rejected_token_is_refreshed_not_granted_anew(
+    sandbox: SandboxProcess, cj_api: Callable[[], CjApi]
+) -> None:
+    # With the refresh token at hand, a token CJ refuses is replaced through refreshAccessToken: a new
+    # grant would be refused for 5 minutes (or return the same token).
+    cj_api().get_settings()
+    sandbox.admin.post("/cjdropshipping/_sandbox/expire-tokens").raise_for_status()
+    cj_api().get_settings()
+    stats = cj_stats(sandbox)
+    assert (stats["get_access_token"], stats["refresh_access_token"]) == (1, 1), stats
+    assert "token_rate_limited" not in stats
+
+
+def test_provider_host_cj_refusal_is_remembered_by_the_next_run(
+    sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    CjTenant.prepare(sandbox)
+    account = CjTenant("token-throttle", sandbox, cache_dir=tmp_path)
+    lose_one_answer(sandbox, "cjdropshipping", CJ_TOKEN_PATH)
+    engine = account.engine()
+    try:
+        first, _ = account.specs()
+        errors_seen = []
+        for _ in range(2):  # two runs: two provider processes, one token cache directory
+            error = step_outcome(engine.up(account.program(first)), "cj")
+            assert error is not None and clear_error_problem(error, "CJdropshipping") is None, error
+            errors_seen.append(last_line(error))
+        assert "code 1600200" in errors_seen[0] and "5 minutes" in errors_seen[0], errors_seen
+        assert "not requested" in errors_seen[1] and "try again in" in errors_seen[1], errors_seen
+        assert cj_stats(sandbox)["get_access_token"] == 2  # the lost one and its one repeat, in both runs
+        assert account.api_key not in json.dumps(errors_seen)
+    finally:
+        engine.host.close()
+
+
+def test_up42_a_lost_token_answer_costs_one_request_more(
+    sandbox: SandboxProcess, up42_api: Callable[[], Up42Api]
+) -> None:
+    lose_one_answer(sandbox, "up42", r"openid-connect/token$")
+    assert at_once(lambda: up42_api().list_webhooks(WORKSPACE)) == [[]] * THREADS
+    assert up42_token_requests(sandbox) == 2
+
+
+def test_up42_a_failing_token_endpoint_gets_at_most_3_requests_per_run(
+    sandbox: SandboxProcess, up42_api: Callable[[], Up42Api]
+) -> None:
+    sandbox.fault("up42", "status", method="POST", path=r"openid-connect/token$", status=503, count=100)
+    results = at_once(lambda: outcome(lambda: up42_api().list_webhooks(WORKSPACE)))
+    results.append(outcome(lambda: up42_api().list_webhooks(WORKSPACE)))  # a later resource of the run
+    assert all(isinstance(r, errors.ServerError) for r in results), results
+    assert all("HTTP 503" in str(r) and "UP42 token request" in str(r) for r in results), results
+    # Before: one token request per try of each API request (8 each), one layer inside the other.
+    assert up42_token_requests(sandbox) == 3
+    assert not [r for r in sandbox.requests("up42") if r["path"].endswith("/webhooks")]

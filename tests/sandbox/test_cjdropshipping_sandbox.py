@@ -62,11 +62,15 @@ def _auth(token: str) -> dict[str, str]:
     return {"CJ-Access-Token": token}
 
 
+OFF = "https://hooks.example.com/off"
+
+
 def _body(**urls: str | None) -> dict[str, Any]:
+    # CANCEL carries a URL too: `callbackUrls` is required with one element (seed 000_01eea84b9c132086.txt).
     return {
         g: {"type": "ENABLE", "callbackUrls": [u]}
         if (u := urls.get(g))
-        else {"type": "CANCEL", "callbackUrls": []}
+        else {"type": "CANCEL", "callbackUrls": [OFF]}
         for g in GROUPS
     }
 
@@ -135,7 +139,37 @@ def test_fixed_api_key_setting(admin: httpx.Client, api: httpx.Client) -> None:
     assert _grant(api)["accessToken"]
 
 
-def test_refresh_access_token(api: httpx.Client) -> None:
+def test_repeat_grants_within_24_hours_return_the_same_tokens(admin: httpx.Client, api: httpx.Client) -> None:
+    # developers.cjdropshipping.com/en/api/api2/api/auth.html: "When the same account calls the Get Token
+    # endpoint multiple times within 24 hours, the returned accessToken and refreshToken remain
+    # consistent ... The Refresh Token endpoint also returns the same cached token within the 24-hour
+    # window. After 24 hours or after an explicit logout, a new token will be generated."
+    _options(admin, token_interval=0)
+    first = _grant(api)
+    again = _grant(api)
+    assert (again["accessToken"], again["refreshToken"]) == (first["accessToken"], first["refreshToken"])
+    refreshed = api.post("/authentication/refreshAccessToken", json={"refreshToken": first["refreshToken"]})
+    assert refreshed.json()["data"]["accessToken"] == first["accessToken"]
+    assert admin.get("/cjdropshipping/_sandbox/stats").json()["same_tokens_again"] == 2
+    api.post("/authentication/logout", headers=_auth(first["accessToken"]))
+    after_logout = _grant(api)
+    assert after_logout["accessToken"] != first["accessToken"]
+    _options(admin, token_cache_window=0)  # as after 24 hours
+    assert _grant(api)["accessToken"] != after_logout["accessToken"]
+
+
+def test_get_access_token_at_qps_1(admin: httpx.Client, api: httpx.Client) -> None:
+    # The current auth page: "maximum 1 call per second (QPS = 1)"; the older one: once per 5 minutes.
+    _options(admin, token_interval=1)
+    first = _grant(api)
+    refused = _assert_fails(api.post("/authentication/getAccessToken", json={"apiKey": KEY}), 1600200)
+    assert "QPS" in refused["message"]
+    time.sleep(1.05)
+    assert _grant(api)["accessToken"] == first["accessToken"]  # and within 24 h: the same token
+
+
+def test_refresh_access_token(admin: httpx.Client, api: httpx.Client) -> None:
+    _options(admin, token_cache_window=0)  # past the 24 hours in which refresh returns the same token
     grant = _grant(api)
     resp = api.post("/authentication/refreshAccessToken", json={"refreshToken": grant["refreshToken"]})
     data = resp.json()["data"]
@@ -251,6 +285,11 @@ def _without(group: str) -> dict[str, Any]:
         (_without("logistics"), 16900403),
         ({**_body(), "stock": {"type": "ALL", "callbackUrls": []}}, 1600300),
         ({**_body(), "stock": {"type": "ENABLE", "callbackUrls": []}}, 16900403),
+        # webhook.html / seed 000_01eea84b9c132086.txt: callbackUrls "Y", length 1, for CANCEL as well.
+        ({**_body(), "stock": {"type": "CANCEL", "callbackUrls": []}}, 16900403),
+        ({**_body(), "stock": {"type": "CANCEL"}}, 16900403),
+        ({**_body(), "stock": {"type": "CANCEL", "callbackUrls": ["http://hooks.example.com/s"]}}, 1607002),
+        ({**_body(), "makeup": {"type": "CANCEL", "callbackUrls": []}}, 16900403),
         ({**_body(), "stock": {"type": "ENABLE"}}, 16900403),
         ({**_body(), "stock": {"type": "ENABLE", "callbackUrls": "https://a.example.com/"}}, 1600300),
         ({**_body(), "stock": "ENABLE"}, 1600300),
@@ -296,9 +335,11 @@ def test_accounts_are_per_cj_user(admin: httpx.Client, api: httpx.Client) -> Non
 def test_routing_errors(api: httpx.Client, admin: httpx.Client) -> None:
     token = _grant(api)["accessToken"]
     _assert_fails(api.get("/webhook/set", headers=_auth(token)), 16900202)
+    # platforms.md §1.5: errors come back as HTTP 200 with result false; 1600101 "Interface not found".
     resp = api.get("/webhook/list", headers=_auth(token))
-    assert (resp.status_code, resp.json()["code"]) == (404, 1600101)
-    assert admin.get("/cjdropshipping/other").status_code == 404
+    assert _assert_fails(resp, 1600101)["message"] == "Interface not found"
+    _assert_fails(api.post("/authentication/nope", json={}), 1600101)
+    _assert_fails(admin.get("/cjdropshipping/other"), 1600101)  # outside /api2.0/v1 too
     assert admin.get("/cjdropshipping/_sandbox/nope").status_code == 404
     assert admin.post("/cjdropshipping/_sandbox/settings", json={"account_qps": 0}).status_code == 400
     assert admin.post("/cjdropshipping/_sandbox/settings", json={"surprise": 1}).status_code == 400

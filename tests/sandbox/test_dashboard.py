@@ -1,16 +1,20 @@
 """The sandbox dashboard (`GET /_sandbox/`) in a real headless Chromium, driven through chromedriver's
 W3C WebDriver API (plain HTTP on loopback, no client library), against the session's sandbox subprocess.
 
-Chromium and chromedriver are Debian packages (`chromium`, `chromium-driver`) that `make test` installs.
+Chromium and chromedriver are Debian packages (`chromium`, `chromium-driver`) that `make test` installs
+(`make browser`). Without them the browser tests fail, saying why (apt-get's answer when `make browser`
+could not install them): they are never skipped, in CI or anywhere else.
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import re
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import zlib
@@ -25,8 +29,9 @@ from conftest import SandboxProcess, start_sandbox_process, stop_sandbox_process
 
 from pulumi_webhooks.sandbox._dashboard import MASK, RECENT_REQUESTS, render_fragment
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # elsewhere than Debian: point at your own
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+INSTALL_LOG = Path(__file__).resolve().parents[2] / ".browser-install.log"  # written by `make browser`
 WIDTH, HEIGHT = 1280, 900
 WAIT = 20.0  # seconds to wait for the page to show a change (it polls every 2 s)
 
@@ -45,10 +50,7 @@ class Chromium:
     def __init__(self, profile: Path) -> None:
         missing = [p for p in (CHROMIUM, CHROMEDRIVER) if shutil.which(p) is None]
         if missing:
-            pytest.fail(
-                f"{', '.join(missing)} not found: `make test` installs the Debian packages chromium and "
-                "chromium-driver (or run: apt-get install chromium chromium-driver)"
-            )
+            pytest.fail(missing_browser(missing), pytrace=False)
         self._driver = subprocess.Popen(
             [CHROMEDRIVER, "--port=0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
@@ -125,6 +127,18 @@ class Chromium:
         self._driver.wait(timeout=10)
 
 
+def missing_browser(missing: list[str]) -> str:
+    """Why the browser tests cannot run, and how to make them."""
+    why = (
+        f"{' and '.join(missing)} not found: `make test` installs Debian's chromium and chromium-driver "
+        "(apt-get install chromium chromium-driver; elsewhere, set CHROMIUM and CHROMEDRIVER to their paths)"
+    )
+    if INSTALL_LOG.exists():
+        answer = " / ".join(line for line in INSTALL_LOG.read_text().splitlines()[-3:] if line.strip())
+        why += f". `make browser` could not install them; apt-get said: {answer}"
+    return why
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Chromium]:
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
@@ -187,7 +201,9 @@ def create_subscriptions(url: str) -> Created:
         grant = http.post("/cjdropshipping/api2.0/v1/authentication/getAccessToken", json={"apiKey": CJ_KEY})
         cj_grant = grant.json()["data"]
         groups = {
-            g: {"type": "CANCEL", "callbackUrls": []} for g in ("product", "stock", "order", "logistics")
+            # CJ takes exactly one URL for either type (an empty list is refused)
+            g: {"type": "CANCEL", "callbackUrls": ["https://hooks.example.com/cj-off"]}
+            for g in ("product", "stock", "order", "logistics")
         }
         groups["order"] = {"type": "ENABLE", "callbackUrls": ["https://hooks.example.com/cj-order"]}
         cj = http.post(
@@ -494,3 +510,33 @@ def _paeth(left: int, above: int, corner: int) -> int:
     if pa <= pb and pa <= pc:
         return left
     return above if pb <= pc else corner
+
+
+# -- without a browser: the tests fail and say why, never skip ----------------------------------------------
+def test_without_chromium_the_browser_tests_fail_saying_why(tmp_path: Path) -> None:
+    test = f"{Path(__file__).resolve()}::test_dashboard_refreshes_itself"
+    env = {**os.environ, "CHROMIUM": str(tmp_path / "no-chromium"), "CI": "true"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", test],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout  # a failure (an error in the fixture), not a pass or a skip
+    assert "1 error" in done.stdout and "skipped" not in done.stdout, done.stdout
+    assert f"{tmp_path / 'no-chromium'} " in done.stdout
+    assert "not found: `make test` installs Debian's chromium and chromium-driver" in done.stdout
+
+
+def test_the_reason_quotes_what_apt_get_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / ".browser-install.log"
+    log.write_text("Reading package lists...\nE: Unable to locate package chromium-driver\n")
+    monkeypatch.setattr(sys.modules[__name__], "INSTALL_LOG", log)
+    why = missing_browser(["/usr/bin/chromedriver"])
+    assert why.startswith("/usr/bin/chromedriver not found")
+    assert why.endswith(
+        "apt-get said: Reading package lists... / E: Unable to locate package chromium-driver"
+    )

@@ -157,9 +157,39 @@ def test_unknown_topic_lists_the_allowed_ones(api: httpx.Client, version: str) -
     assert resp.status_code == 422
     [message] = resp.json()["errors"]
     assert message.startswith("Topic is not allowed, allowed topic are: app/expired,app/uninstalled,")
-    assert set(message.split(": ", 1)[1].split(",")) == TOPICS
-    for topic in sorted(TOPICS):  # every catalog topic is accepted
+    # The list as seed 003_496d880053325e1d.txt quotes it: every catalog topic but the page's own example.
+    assert set(message.split(": ", 1)[1].split(",")) == TOPICS - {"app/subscriptions_update"}
+    for topic in sorted(TOPICS):  # every catalog topic is accepted, the example too
         assert api.post("/webhooks", json=_hook(version, topic)).status_code == 200, topic
+
+
+def test_the_create_pages_example_topic_is_accepted(api: httpx.Client, version: str) -> None:
+    """Seed 003_496d880053325e1d.txt (create-webhook page): "Event name (e.g., orders/cancelled,
+    app/subscriptions_update)"; its 422 list omits the example, a documented example must work anyway."""
+    resp = api.post("/webhooks", json=_hook(version, "app/subscriptions_update"))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["webhook"]["topic"] == "app/subscriptions_update"
+
+
+def test_count_takes_the_address_and_topic_filters(api: httpx.Client, version: str) -> None:
+    """platforms.md §4.2/§4.3 and §4.7: `GET /webhooks/count?topic=…&address=…` counts the matching
+    subscriptions ({"count": 1} in the docs' sample); `topic` may list several, comma-separated."""
+    for topic, address in (
+        ("orders/create", "https://example.com/webhook"),
+        ("orders/delete", "https://example.com/webhook"),
+        ("orders/paid", "https://example.com/other"),  # one subscription per topic ("Topic already exists")
+    ):
+        assert api.post("/webhooks", json=_hook(version, topic, address)).status_code == 200
+
+    def count(**params: str) -> Any:
+        return api.get("/webhooks/count", params=params).json()
+
+    assert count() == {"count": 3}
+    assert count(topic="orders/create", address="https://example.com/webhook") == {"count": 1}
+    assert count(address="https://example.com/webhook") == {"count": 2}
+    assert count(topic="orders/create,orders/paid") == {"count": 2}
+    assert count(topic="orders/create,orders/delete", address="https://example.com/webhook") == {"count": 2}
+    assert count(topic="orders/paid", address="https://example.com/webhook") == {"count": 0}
 
 
 def test_update_validation(api: httpx.Client, version: str) -> None:

@@ -102,7 +102,7 @@ def test_create_list_get_count_update_delete(api: httpx.Client) -> None:
 def test_ids_increase_and_list_is_sorted(api: httpx.Client) -> None:
     ids = [
         api.post("/webhooks.json", json=_hook(topic)).json()["webhook"]["id"]
-        for topic in ("orders/create", "products/update", "orders/update")
+        for topic in ("orders/create", "products/update", "orders/updated")
     ]
     assert ids == [13814, 13815, 13816]
     api.delete("/13815/webhooks.json")
@@ -136,6 +136,9 @@ def test_duplicate_topic_and_address_rejected(admin: httpx.Client, api: httpx.Cl
         (_hook(topic="orders/nope"), "topic"),
         (_hook(topic=""), "topic"),
         (_hook(topic="customers/action", api_version="v20260301"), "topic"),
+        # shoplineos/shopline-sdk-go webhook/*/order/order_update.go: the topic is `orders/updated`.
+        (_hook(topic="orders/update", api_version="v20251201"), "topic"),
+        (_hook(topic="orders/update", api_version="v20260301"), "topic"),
         ({"webhook": {"topic": "orders/create", "api_version": "v20260301"}}, "address"),
     ],
 )

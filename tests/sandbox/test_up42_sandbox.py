@@ -220,14 +220,13 @@ def test_defaults_and_duplicates(api: httpx.Client) -> None:
             "events": ["order.status", "job.status", "order.status"],
         },
     ).json()["data"]
-    assert (data["active"], data["secret"]) == (False, "")  # UP42's documented default is inactive
+    # docs.up42.com/developers/api-webhooks/create (platforms.md §3.2): `secret` an optional string,
+    # `active` optional with default false. Left out: no secret ("" when read), inactive.
+    assert (data["active"], data["secret"]) == (False, "")
     assert data["events"] == ["order.status", "job.status"]
-    assert (
-        api.post("webhooks", json=hook(url="https://hooks.example.com/c", secret=None)).json()["data"][
-            "secret"
-        ]
-        == ""
-    )
+    # No null is shown for the optional string: `"secret": null` is refused, like any non-string.
+    refused = api.post("webhooks", json=hook(url="https://hooks.example.com/c", secret=None))
+    assert refused.status_code == 400 and "secret" in refused.json()["error"]["details"]
 
 
 @pytest.mark.parametrize(

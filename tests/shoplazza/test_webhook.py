@@ -281,6 +281,21 @@ def test_bad_inputs_fail_at_preview_naming_the_field(engine: Engine, sandbox: Sa
     assert sandbox.requests("shoplazza") == []
 
 
+def test_the_create_pages_example_topic_is_accepted_and_created(
+    engine: Engine, sandbox: SandboxProcess
+) -> None:
+    """Seed 003_496d880053325e1d.txt (https://www.shoplazza.dev/reference/create-webhook-copy) gives
+    ``app/subscriptions_update`` as an example topic; its own 422 list omits it. Refusing a documented
+    example at preview was wrong (platforms.md "Round 2")."""
+    program = webhooks(
+        billing={"topic": "app/subscriptions_update", "address": "https://hooks.example.com/b"}
+    )
+    assert engine.preview(program).ok
+    result = engine.up(program)
+    assert result.ok, result.steps
+    assert [h["topic"] for h in live(sandbox)] == ["app/subscriptions_update"]
+
+
 def test_address_at_the_length_limit_is_accepted(engine: Engine) -> None:
     exactly = "https://hooks.example.com/" + "a" * (2048 - 26)
     assert len(exactly) == 2048

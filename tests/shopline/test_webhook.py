@@ -200,11 +200,21 @@ def test_bad_input_fails_at_preview_naming_the_field(
     assert sandbox.requests("shopline") == []
 
 
-def test_both_spellings_of_the_order_update_topic_are_accepted(engine: Engine) -> None:
-    result = engine.preview(
-        webhooks(a={**ORDERS, "topic": "orders/update"}, b={**ORDERS, "topic": "orders/updated"})
-    )
-    assert result.ok, result.steps
+def test_order_update_topic_is_orders_updated_and_the_prose_spelling_is_refused(
+    engine: Engine, sandbox: SandboxProcess
+) -> None:
+    """Source: shoplineos/shopline-sdk-go ``webhook/v20260301/order/order_update.go`` and
+    ``webhook/v20251201/order/order_update.go``: ``GetSupportedTopic()`` returns ``orders/updated``;
+    ``orders/update`` is only a prose example (platforms.md "Round 2"), never a delivered topic."""
+    assert engine.preview(webhooks(b={**ORDERS, "topic": "orders/updated"})).ok
+    for version in ("v20240601", "v20251201", "v20260301", "v20270301"):
+        result = engine.preview(webhooks(a={**ORDERS, "topic": "orders/update", "api_version": version}))
+        assert not result.ok
+        failures = result.step("a").failures
+        assert any(prop == "topic" and "did you mean 'orders/updated'" in text for prop, text in failures), (
+            failures
+        )
+    assert sandbox.requests("shopline") == []
 
 
 def test_missing_credentials_fail_at_preview_naming_config_and_variable(

@@ -728,3 +728,31 @@ def test_the_example_program_runs(engine: Engine, sandbox: SandboxProcess) -> No
     assert sorted(h["name"] for h in live(sandbox)) == ["Orders and jobs", "job-status"]
     assert set(result.outputs) == {"job_webhook_id", "order_webhook_id"}
     assert engine.destroy().ok and live(sandbox) == []
+
+
+def test_writes_leave_out_an_absent_secret_and_send_active_true_by_default(
+    engine: Engine, sandbox: SandboxProcess
+) -> None:
+    """docs.up42.com/developers/api-webhooks/create (platforms.md §3.2, "Round 2"): ``secret`` is an
+    optional string (no null shown) and ``active`` defaults to false. The client leaves the secret out
+    (the sandbox refuses ``"secret": null``) and sends ``active: true`` unless told otherwise: a deliberate
+    difference from UP42's default (docs/up42.md)."""
+    from pulumi_webhooks.up42.api import webhook_body
+
+    body = webhook_body({"events": ["job.status"], "name": "n", "url": "https://hooks.example.com/j"})
+    assert body == {
+        "events": ["job.status"],
+        "name": "n",
+        "url": "https://hooks.example.com/j",
+        "active": True,
+    }
+    assert "secret" not in webhook_body({**body, "secret": ""})
+    assert webhook_body({**body, "secret": SECRET})["secret"] == SECRET
+
+    result = engine.up(webhooks(jobs=JOBS))  # no secret, no active: created, and active
+    assert result.ok, result.steps
+    [hook] = live(sandbox)
+    assert (hook["secret"], hook["active"]) == ("", True)
+    assert engine.up(webhooks(jobs={**JOBS, "name": "renamed"})).ok  # the PUT leaves it out too
+    [hook] = live(sandbox)
+    assert (hook["name"], hook["secret"], hook["active"]) == ("renamed", "", True)

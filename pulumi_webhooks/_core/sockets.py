@@ -1,0 +1,114 @@
+"""Every socket operation of the shared HTTP clients, bounded by the operation deadline.
+
+httpx's timeouts bound each socket read, not a request: a server that sends one byte per second never
+trips a 2 s read timeout and can hold a request (status line and headers included) for as long as it
+likes. So the connection pools of the shared clients get a network backend whose connect, TLS
+handshake, read and write take ``min(their own timeout, time left in the operation)`` and fail at once
+when none is left (``_core.deadline``: the deadline of the calling thread's operation). An operation
+therefore ends at its deadline whatever the server does; without a deadline scope nothing changes.
+
+Loaded with the first HTTP client (httpcore is imported by then anyway).
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import httpcore
+import httpx
+
+from pulumi_webhooks._core.deadline import DEADLINE_PASSED, current_deadline
+from pulumi_webhooks._core.redact import get_logger
+
+log = get_logger("pulumi_webhooks.http")
+
+
+def bounded(timeout: float | None, expired: type[Exception]) -> float | None:
+    """``timeout`` cut to the time left in the current operation; raises ``expired`` when none is."""
+    deadline = current_deadline()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise expired(DEADLINE_PASSED)
+    return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write stops at the operation deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        tls = self._stream.start_tls(ssl_context, server_hostname, bounded(timeout, httpcore.ConnectTimeout))
+        return DeadlineStream(tls)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class DeadlineBackend(httpcore.NetworkBackend):
+    """Opens :class:`DeadlineStream` connections through the pool's own backend."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = bounded(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        timeout = bounded(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def bound_by_deadline(client: httpx.Client) -> bool:
+    """Give every connection pool of ``client`` (its own and any proxy's) the deadline backend. True when
+    all were found; httpx keeps them in private attributes, so a layout this does not know is logged
+    and left as is (the body reads of ``_core.http`` still check the clock)."""
+    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
+    complete = True
+    for transport in transports:
+        if transport is None:  # a mount that disables proxying for a pattern
+            continue
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, DeadlineBackend):
+            continue
+        if not isinstance(backend, httpcore.NetworkBackend):
+            complete = False
+            continue
+        setattr(pool, "_network_backend", DeadlineBackend(backend))  # noqa: B010 (a private attribute)
+    if not complete:
+        log.debug("HTTP client layout not recognised: socket reads are not cut at the operation deadline")
+    return complete
