@@ -155,7 +155,7 @@ class Sandbox:
 
     def reset(self) -> None:
         """Empty state, log and counters; settings back to the start-up ones (latency, rate limits on)."""
-        self.admin.post("/_sandbox/reset").raise_for_status()
+        self.admin.post("/_sandbox/reset", json={}).raise_for_status()
 
     def settings(self, **values: Any) -> None:
         self.admin.post("/_sandbox/settings", json=values).raise_for_status()

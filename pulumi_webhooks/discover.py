@@ -32,7 +32,7 @@ from typing import Any
 from pulumi_webhooks._core import deadline, errors, settings
 from pulumi_webhooks._core.http import CONNECT_TIMEOUT, close_shared_clients
 from pulumi_webhooks._core.naming import slug, unique_names, url_slug
-from pulumi_webhooks._core.redact import RedactingFilter, redact, register_secret
+from pulumi_webhooks._core.redact import RedactingFilter, clip, redact, register_secret
 
 PROG = "pulumi-webhooks discover"
 
@@ -591,7 +591,7 @@ def _failure(args: argparse.Namespace, exc: BaseException) -> str:
         # A setting's message names "stack config `k` or environment variable `V`": discover reads V.
         return _STACK_CONFIG_OR.sub("environment variable ", exc.message)
     # A bug: one line without secrets, as the provider does.
-    return f"{args.platform} discover failed unexpectedly: {type(exc).__name__}: {redact(str(exc))[:300]}"
+    return f"{args.platform} discover failed unexpectedly: {type(exc).__name__}: {clip(str(exc), 300)}"
 
 
 _STACK_CONFIG_OR = re.compile(r"(?:the `\w+` input, )?stack config `[^`]+` or environment variable ")

@@ -34,7 +34,7 @@ class SandboxProcess:
         return f"{self.url}/{platform}{template}"
 
     def reset(self) -> None:
-        self.admin.post("/_sandbox/reset").raise_for_status()
+        self.admin.post("/_sandbox/reset", json={}).raise_for_status()
 
     def fault(self, platform: str, kind: str, **spec: Any) -> None:
         self.admin.post(

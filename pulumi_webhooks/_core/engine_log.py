@@ -91,7 +91,7 @@ def attach(address: str | None = None) -> bool:
             return False
         logger = get_logger(PACKAGE_LOGGER)
         logger.addHandler(handler)
-        if logger.level == logging.NOTSET or logger.level > logging.INFO:
+        if logger.getEffectiveLevel() > logging.INFO:  # never hide DEBUG records someone asked for
             logger.setLevel(logging.INFO)
         _attached.append(handler)
         return True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import signal
 import sys
 import threading
@@ -12,18 +11,9 @@ from types import FrameType
 
 from ._core import Sandbox, Settings
 from ._registry import default_platforms
-from ._server import serve
+from ._server import is_loopback_name, serve
 
 READY = "pulumi-webhooks sandbox listening on {url}"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,13 +28,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-rate-limits", action="store_true", help="never answer 429 for rate limits")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every platform request")
     parser.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also accept this name in the Host header (any port; e.g. a container's name); repeatable",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.allow_remote and not _is_loopback(args.host):
+    if not args.allow_remote and not is_loopback_name(args.host):
         # The sandbox accepts any token and has an unauthenticated admin API: keep it off the network.
         parser.error(f"refusing to bind non-loopback host {args.host!r} without --allow-remote")
     if args.latency < 0:
@@ -52,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings(rate_limits=not args.no_rate_limits, latency=args.latency, token=args.token)
     try:
         sandbox = Sandbox(default_platforms(), settings=settings, state_file=args.state_file)
-        server = serve(sandbox, args.host, args.port)
+        server = serve(sandbox, args.host, args.port, allowed_hosts=args.allow_host)
     except (OSError, ValueError) as exc:
         print(f"pulumi-webhooks sandbox: {exc}", file=sys.stderr)
         return 1

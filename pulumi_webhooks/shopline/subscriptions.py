@@ -9,12 +9,13 @@ from typing import Any, overload
 import pulumi
 
 from pulumi_webhooks._core.components import TopicSubscriptions
-from pulumi_webhooks._core.resource import resource_props, split_args
+from pulumi_webhooks._core.resource import masked_repr, resource_props, split_args
 from pulumi_webhooks.shopline.resource import Webhook, WebhookArgs
 
 COMPONENT_TYPE = "pulumi-webhooks:shopline:Subscriptions"
 
 
+@masked_repr("access_token")
 @dataclass(frozen=True, kw_only=True)
 class SubscriptionsArgs:
     """Inputs of :class:`Subscriptions`: those of :class:`~pulumi_webhooks.shopline.WebhookArgs`, with

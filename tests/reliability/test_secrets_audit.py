@@ -616,6 +616,10 @@ def test_args_and_wire_models_never_show_a_secret_in_their_repr() -> None:
         ),
         AccountSettings.model_validate({"openId": secrets[3]}),
         CallbackSettings(secrets[3], {"product": "https://hooks.example.com/p"}),
+        shopline.SubscriptionsArgs(
+            handle="h", topics=["t"], address="a", api_version="v", access_token=secrets[0]
+        ),
+        shoplazza.SubscriptionsArgs(shop="s", topics=["t"], address="a", access_token=secrets[0]),
     ]
     texts = [repr(h) for h in holders] + [str(h) for h in holders]
     assert leaks(secrets, reprs=texts) == []

@@ -19,12 +19,13 @@ from conftest import EngineFactory, SandboxProcess
 
 import pulumi_webhooks.shopline as shopline
 from pulumi_webhooks import errors
-from pulumi_webhooks._core.deadline import deadline_scope
 from pulumi_webhooks.shopline.api import ShoplineApi
 from reliability.harness import SHOPLINE_TOKEN, SHOPLINE_VERSION, clear_error_problem, last_line, step_outcome
 from reliability.hostile_server import Connection, HostileServer, head
 
-RETRY_LINE = re.compile(r"^SHOPLINE (?P<op>[a-z ]+): (?P<cause>.+), waiting \d+\.\d s, try (?P<n>\d) of (?P<of>\d)$")
+RETRY_LINE = re.compile(
+    r"^SHOPLINE (?P<op>[a-z ]+): (?P<cause>.+), waiting \d+\.\d s, try (?P<n>\d) of (?P<of>\d)$"
+)
 
 
 def program(name: str = "hook") -> Callable[[], None]:
@@ -56,11 +57,14 @@ def test_a_throttled_create_is_reported_with_its_wait_and_try(
     sandbox: SandboxProcess, make_engine: EngineFactory
 ) -> None:
     engine = make_engine(
-        env={"SHOPLINE_BASE_URL": sandbox.base_url("shopline", "/{handle}"), "SHOPLINE_ACCESS_TOKEN": SHOPLINE_TOKEN}
+        env={
+            "SHOPLINE_BASE_URL": sandbox.base_url("shopline", "/{handle}"),
+            "SHOPLINE_ACCESS_TOKEN": SHOPLINE_TOKEN,
+        }
     )
     sandbox.fault("shopline", "status", method="POST", status=429, retry_after=1, count=2)
     assert engine.up(program()).ok
-    found = retry_lines(engine.host.engine_lines("info"))
+    found = retry_lines(engine.host.engine_lines("INFO"))
     assert [(m["op"], m["cause"], m["n"], m["of"]) for m in found] == [
         ("create webhook", "answered 429", "2", "8"),
         ("create webhook", "answered 429", "3", "8"),
@@ -79,21 +83,24 @@ def test_a_name_that_does_not_resolve_is_named_as_such(make_engine: EngineFactor
     assert "ConnectError" not in line and "may have reached" not in line, line
     # A name that does not exist is asked once more (a resolver can hiccup), not eight times.
     assert "gave up after 2 attempts" in line, line
-    [retry] = retry_lines(engine.host.engine_lines("info"))
+    [retry] = retry_lines(engine.host.engine_lines("INFO"))
     assert retry["cause"].startswith("could not resolve host open001.example.invalid") and retry["of"] == "2"
 
 
 def test_a_refused_connection_is_named_and_every_retry_is_visible(make_engine: EngineFactory) -> None:
     port = closed_port()
     engine = make_engine(
-        env={"SHOPLINE_BASE_URL": f"http://127.0.0.1:{port}/{{handle}}", "SHOPLINE_ACCESS_TOKEN": SHOPLINE_TOKEN},
+        env={
+            "SHOPLINE_BASE_URL": f"http://127.0.0.1:{port}/{{handle}}",
+            "SHOPLINE_ACCESS_TOKEN": SHOPLINE_TOKEN,
+        },
         config={"pulumi-webhooks:operationTimeout": "3"},
     )
     error = step_outcome(engine.up(program()))
     assert error is not None and clear_error_problem(error, "SHOPLINE") is None, error
     line = last_line(error)
     assert f"connection refused by 127.0.0.1:{port} (nothing listens there)" in line, line
-    found = retry_lines(engine.host.engine_lines("info"))
+    found = retry_lines(engine.host.engine_lines("INFO"))
     assert found and all(m["cause"].startswith("connection refused by 127.0.0.1") for m in found), found
     assert [int(m["n"]) for m in found] == list(range(2, len(found) + 2))  # every try, in order
 
@@ -107,7 +114,11 @@ def silent(connection: Connection) -> None:
     connection.wait_open(30)
 
 
-def test_a_tls_failure_and_a_read_timeout_are_named() -> None:
+class OneTry(ShoplineApi):
+    max_attempts = 1  # one try is enough to read its error
+
+
+def test_a_tls_failure_and_a_read_timeout_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     with HostileServer(plain_http_to_a_tls_client) as server:
         api = ShoplineApi(f"https://127.0.0.1:{server.port}/open001", SHOPLINE_TOKEN, rate=None)
         with pytest.raises(errors.ConnectionError) as tls:
@@ -115,12 +126,12 @@ def test_a_tls_failure_and_a_read_timeout_are_named() -> None:
     assert "TLS handshake with 127.0.0.1 failed" in str(tls.value), tls.value
     assert "gave up after 2 attempts" in str(tls.value), tls.value  # once more, not eight times
 
-    with HostileServer(silent) as server, deadline_scope(30):
-        api = ShoplineApi(f"{server.url}/open001", SHOPLINE_TOKEN, rate=None)
-        api.max_attempts = 1  # type: ignore[misc]  # one try is enough to read its error
-        with pytest.raises(errors.TimeoutError) as read:
-            api.request("list webhooks", "GET", "webhooks.json", params={})
-    assert "127.0.0.1 did not answer within" in str(read.value) and "read timeout" in str(read.value), read.value
+    monkeypatch.setenv("PULUMI_WEBHOOKS_REQUEST_TIMEOUT", "1")
+    with HostileServer(silent) as server, pytest.raises(errors.TimeoutError) as read:
+        OneTry(f"{server.url}/open001", SHOPLINE_TOKEN, rate=None).request(
+            "list webhooks", "GET", "webhooks.json"
+        )
+    assert "127.0.0.1 did not answer within 1.0 s (read timeout" in str(read.value), read.value
 
 
 def test_a_connect_timeout_is_told_from_a_read_timeout() -> None:

@@ -359,7 +359,7 @@ def test_sandbox_delivers_cj_messages_signed_with_the_accounts_open_id(
     url = "https://hooks.example.com/cj"
     groups = {
         "product": {"type": "ENABLE", "callbackUrls": [url]},
-        "stock": {"type": "CANCEL", "callbackUrls": []},
+        "stock": {"type": "CANCEL", "callbackUrls": [url]},  # one URL even to cancel (webhook.html)
         "order": {"type": "ENABLE", "callbackUrls": [url]},
         "logistics": {"type": "ENABLE", "callbackUrls": [url + "/logistics"]},
     }
