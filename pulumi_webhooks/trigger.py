@@ -2,15 +2,18 @@
 
 Tests a receiver (its routing, parsing and signature check) before any store, account or subscription
 exists, as ``shopify app webhook trigger`` and ``stripe trigger`` do. The event is realistic (see
-``_samples.py``) and signed exactly as the platform signs it (``verify.py``), with ``--secret`` (default
-``sandbox-secret``, printed) or, for CJdropshipping, ``--open-id``. Any URL is accepted, plain
-``http://localhost`` included: it is your own receiver.
+``_samples.py``) and signed exactly as the platform signs it (``verify.py``), with the secret from
+``PULUMI_WEBHOOKS_TRIGGER_SECRET`` or ``--secret-stdin`` (default ``sandbox-secret``, printed) or, for
+CJdropshipping, ``--open-id``. ``--secret S`` still works but warns: a command line is visible to every
+user of the machine (``ps``, ``/proc/PID/cmdline``). Any URL is accepted, plain ``http://localhost``
+included: it is your own receiver.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -33,6 +36,11 @@ from pulumi_webhooks._samples import (
 )
 
 SNIPPET = 300  # characters of the receiver's answer shown
+SECRET_ENV = "PULUMI_WEBHOOKS_TRIGGER_SECRET"  # noqa: S105 (the variable's name, not a secret)
+SECRET_WARNING = (
+    "pulumi-webhooks trigger: warning: --secret puts the secret in the process list (ps, /proc) and the "
+    f"shell history; set {SECRET_ENV} or pipe it to --secret-stdin instead"
+)
 EPILOG = """\
 topics:
   cjdropshipping  message types: {cj}
@@ -41,11 +49,13 @@ topics:
   up42            events: {up42}
 
 signing keys:
-  SHOPLINE: the app secret; Shoplazza: the app's client secret; UP42: the webhook's secret (--secret,
-  default "{secret}"); CJdropshipping: the account's openId (--open-id, default {open_id}).
+  SHOPLINE: the app secret; Shoplazza: the app's client secret; UP42: the webhook's secret (from
+  {env}, or --secret-stdin; default "{secret}"); CJdropshipping: the account's openId
+  (--open-id, default {open_id}).
 
 examples:
-  pulumi-webhooks trigger shopline orders/create --to http://127.0.0.1:8000/shopline --secret "$APP_SECRET"
+  {env}="$APP_SECRET" pulumi-webhooks trigger shopline orders/create --to http://127.0.0.1:8000/shopline
+  pass show shopline/app-secret | pulumi-webhooks trigger shopline orders/create --to http://127.0.0.1:8000/shopline --secret-stdin
   pulumi-webhooks trigger cj LOGISTIC --to http://localhost:3000/cj --open-id 123456789
   pulumi-webhooks trigger up42 job.status --dry-run
 """
@@ -60,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
             up42=", ".join(sorted(catalog("up42"))),
             secret=DEFAULT_SECRET,
             open_id=DEFAULT_OPEN_ID,
+            env=SECRET_ENV,
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -70,7 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--to", metavar="URL", help="the receiver's URL (http or https; localhost is fine)")
     parser.add_argument(
         "--secret",
-        help=f"signing secret of SHOPLINE, Shoplazza or the UP42 webhook (default: {DEFAULT_SECRET!r})",
+        help=f"signing secret on the command line (visible in the process list: prefer {SECRET_ENV} or "
+        "--secret-stdin)",
+    )
+    parser.add_argument(
+        "--secret-stdin",
+        action="store_true",
+        help="read the signing secret of SHOPLINE, Shoplazza or the UP42 webhook from standard input "
+        f"(one line); without it, {SECRET_ENV} or the default {DEFAULT_SECRET!r}",
     )
     parser.add_argument(
         "--open-id",
@@ -107,14 +125,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         topic = check_topic(platform, args.topic, args.api_version)
     except ValueError as exc:
         parser.error(str(exc))
-    if platform == "cjdropshipping" and args.secret is not None:
+    if platform == "cjdropshipping" and (args.secret is not None or args.secret_stdin):
         parser.error("CJdropshipping signs deliveries with the account's openId: use --open-id, not --secret")
+    if args.secret is not None and args.secret_stdin:
+        parser.error("give the secret once: --secret or --secret-stdin")
     if platform != "cjdropshipping" and args.open_id is not None:
         parser.error("--open-id applies to CJdropshipping only")
     if platform not in ("shopline", "shoplazza") and (args.shop_domain or args.api_version):
         parser.error("--shop-domain and --api-version apply to SHOPLINE and Shoplazza only")
-    if args.secret == "":
-        parser.error("--secret is empty")
+    secret, source = _secret(platform, args)
+    if secret == "":
+        parser.error(f"the secret from {source} is empty")
+    if args.secret is not None:
+        print(SECRET_WARNING, file=sys.stderr)
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
     if not args.dry_run:
@@ -124,13 +147,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     delivery = build_delivery(
         platform,
         topic,
-        secret=args.secret,
+        secret=secret,
         open_id=args.open_id,
         shop_domain=args.shop_domain,
         api_version=args.api_version,
         encoding=args.encoding,
     )
-    key_note = _key_note(platform, args)
+    key_note = _key_note(platform, args, source)
     if args.dry_run:
         print(f"# {platform} {topic}, {key_note}")
         for name, value in delivery.headers.items():
@@ -174,7 +197,21 @@ def _send(delivery: SampleDelivery, url: str, timeout: float, key_note: str) -> 
     return 1
 
 
-def _key_note(platform: str, args: argparse.Namespace) -> str:
+def _secret(platform: str, args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The signing secret and where it came from (None, None: the public default)."""
+    if platform == "cjdropshipping":
+        return None, None  # the openId signs; a SHOPLINE secret left in the environment is not it
+    if args.secret is not None:
+        return args.secret, "--secret"
+    if args.secret_stdin:
+        line = sys.stdin.readline()
+        return line.removesuffix("\n").removesuffix("\r"), "--secret-stdin"
+    if SECRET_ENV in os.environ:
+        return os.environ[SECRET_ENV], SECRET_ENV
+    return None, None
+
+
+def _key_note(platform: str, args: argparse.Namespace, source: str | None) -> str:
     # A key the user chose is never printed; the public default is, so the receiver can be set to it.
     if platform == "cjdropshipping":
         return (
@@ -182,11 +219,9 @@ def _key_note(platform: str, args: argparse.Namespace) -> str:
             if args.open_id is not None
             else f"signed with the default openId {DEFAULT_OPEN_ID}"
         )
-    if args.secret is not None:
-        return "signed with --secret"
-    return (
-        f"signed with the default secret {json.dumps(DEFAULT_SECRET)} (pass --secret to use your receiver's)"
-    )
+    if source is not None:
+        return f"signed with {source}"
+    return f"signed with the default secret {json.dumps(DEFAULT_SECRET)} (set {SECRET_ENV} to use your receiver's)"
 
 
 def _url_problem(url: str | None) -> str | None:

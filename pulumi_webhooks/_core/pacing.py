@@ -48,6 +48,7 @@ class TokenBucket:
     def _answered(self, thread: int) -> None:
         if thread in self._in_flight:
             self._in_flight.discard(thread)
+            self._drain(time.monotonic())  # up to now first: the answer drains only from now on
             self._level += 1.0
             self._cond.notify_all()
 

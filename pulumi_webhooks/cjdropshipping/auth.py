@@ -328,8 +328,8 @@ class ApiKeyAuth:
             stored = self._file.load()
             if stored is not None and stored.value == rejected:
                 self._file.save(_token(stored.value, 0.0, stored.extra))  # stale now, refresh token kept
-        fresh = tokens.get(self._key, self._fetch, margin=0.0)
-        return fresh.value != rejected
+        tokens.get(self._key, self._fetch, margin=0.0)  # raises when no token could be had
+        return True  # a new token, or the same one CJ just handed out again: worth one more try
 
     def _fetch(self, previous: Token | None) -> Token:
         """Called by the process-wide cache (one caller per key at a time) when it has no fresh token."""
@@ -348,8 +348,8 @@ class ApiKeyAuth:
                 token = self._grant(basis, now)
             elif token.value == self._rejected:
                 # CJ hands out its cached token again within 24 h, and a new grant would get the same
-                # one (or 1600200): the rejection stands (renew() reports it).
-                log.info("CJdropshipping: refreshAccessToken returned the token CJ had just refused")
+                # one (or 1600200): CJ vouches for it, so the refused request is tried once more with it.
+                log.info("CJdropshipping: refreshAccessToken returned the same token; trying it once more")
             self._file.save(token)
             return token
 

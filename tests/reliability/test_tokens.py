@@ -257,7 +257,7 @@ def test_cj_a_lost_token_answer_under_the_24_hour_rule_gets_the_same_token_again
     answers = at_once(lambda: cj_api().get_settings().open_id)
     assert len(set(answers)) == 1 and answers[0]
     stats = cj_stats(sandbox)
-    # The repeat came a second later (QPS 1, so it was not refused) and got the token the lost answer held.
+    # The repeat came 2 s later (paced under QPS 1, so not refused) and got the token the lost answer held.
     assert stats["get_access_token"] == 2 and stats["same_tokens_again"] == 1, stats
     assert "token_rate_limited" not in stats, stats
 

@@ -9,6 +9,7 @@ that answers a TLS handshake in plain HTTP.
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from conftest import EngineFactory, SandboxProcess
 
 import pulumi_webhooks.shopline as shopline
 from pulumi_webhooks import errors
+from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks.shopline.api import ShoplineApi
 from reliability.harness import SHOPLINE_TOKEN, SHOPLINE_VERSION, clear_error_problem, last_line, step_outcome
 from reliability.hostile_server import Connection, HostileServer, head
@@ -143,3 +145,17 @@ def test_a_connect_timeout_is_told_from_a_read_timeout() -> None:
     assert cause == "connecting to open001.myshopline.com:443 timed out after 2.0 s"
     cause, _ = api._connection_cause(httpx.ReadTimeout("timed out"), timeout)
     assert cause.startswith("open001.myshopline.com did not answer within 5.0 s (read timeout")
+
+
+def test_a_long_wait_for_the_rate_limit_is_reported(
+    sandbox: SandboxProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    base = sandbox.base_url("shopline", f"/paced-store/admin/openapi/{SHOPLINE_VERSION}")
+    api = ShoplineApi(base, SHOPLINE_TOKEN, rate=RatePolicy(per_second=0.7, burst=1))
+    with caplog.at_level(logging.INFO, logger="pulumi_webhooks"):
+        for _ in range(2):  # the second waits ~1.4 s for its turn
+            api.request("list webhooks", "GET", "webhooks.json")
+    waits = [r.getMessage() for r in caplog.records if "for the rate limit" in r.getMessage()]
+    assert len(waits) == 1 and re.fullmatch(
+        r"SHOPLINE list webhooks: waited 1\.\d s for the rate limit", waits[0]
+    )

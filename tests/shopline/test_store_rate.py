@@ -110,5 +110,6 @@ def test_the_whole_bucket_is_used_and_late_arrivals_never_overflow_it(sandbox: S
         statuses = list(pool.map(lambda _: list_once(client), range(BUCKET + 4)))
     stats = sandbox.stats()["platforms"]["shopline"]
     assert stats["faults"] == BUCKET  # the 40 late ones did meet the delay
-    assert statuses == [200] * (BUCKET + 4), [(r["time"], r["status"], r["fault"], r["duration_ms"]) for r in sandbox.requests("shopline")]
+    throttled = [(r["time"], r["fault"]) for r in sandbox.requests("shopline") if r["status"] == 429]
+    assert statuses == [200] * (BUCKET + 4), f"answered 429 at {throttled}"
     assert stats["rate_limited"] == 0

@@ -13,7 +13,7 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +23,7 @@ import httpx
 import pytest
 from conftest import SandboxProcess
 
+from pulumi_webhooks.trigger import SECRET_ENV, SECRET_WARNING
 from pulumi_webhooks.trigger import main as trigger_main
 from pulumi_webhooks.verify import verify_delivery
 
@@ -47,6 +48,7 @@ class Receiver:
     requests: queue.Queue[Received] = field(default_factory=queue.Queue)
     status: int = 200
     reply: bytes = b'{"ok":true}'
+    on_request: Callable[[], None] | None = None  # runs while the sender waits for the answer
 
     def take(self) -> Received:
         return self.requests.get(timeout=10)
@@ -66,6 +68,8 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             state.requests.put(Received("POST", self.path, dict(self.headers.items()), body))
+            if state.on_request is not None:
+                state.on_request()
             self.send_response(state.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(state.reply)))
@@ -86,16 +90,34 @@ def receiver() -> Iterator[Receiver]:
         server.server_close()
 
 
-def trigger(*args: str) -> subprocess.CompletedProcess[str]:
+def trigger(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
     return subprocess.run(
         [sys.executable, "-m", "pulumi_webhooks.cli", "trigger", *args],
         check=False,
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**clean, "PYTHONPATH": str(REPO), **(env or {})},
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def command_lines_holding(secret: str) -> list[int]:
+    """The processes of this machine whose command line contains `secret` (what `ps` shows)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if secret.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:  # gone, or not ours to read
+                continue
+    return found
 
 
 def header(request: Received, name: str) -> str:
@@ -108,7 +130,9 @@ def header(request: Received, name: str) -> str:
 def test_shopline_event_is_signed_with_the_secret_and_carries_the_documented_headers(
     receiver: Receiver,
 ) -> None:
-    done = trigger("shopline", "orders/create", "--to", f"{receiver.url}/shopline/orders", "--secret", SECRET)
+    done = trigger(
+        "shopline", "orders/create", "--to", f"{receiver.url}/shopline/orders", env={SECRET_ENV: SECRET}
+    )
     assert done.returncode == 0, done.stderr
     assert "HTTP 200 OK" in done.stdout and '{"ok":true}' in done.stdout
     got = receiver.take()
@@ -123,6 +147,44 @@ def test_shopline_event_is_signed_with_the_secret_and_carries_the_documented_hea
     order = json.loads(got.body)
     assert order["line_items"] and order["customer"]["first_name"] == "Zoë"  # raw UTF-8 in the body
     assert SECRET not in done.stdout + done.stderr  # a chosen secret is never printed
+
+
+def test_the_secret_never_appears_in_the_process_list(receiver: Receiver) -> None:
+    # Issue 12 item 12: while the receiver holds the request, look at every process's command line.
+    seen: list[list[int]] = []
+    receiver.on_request = lambda: seen.append(command_lines_holding(SECRET))
+    by_env = trigger("shoplazza", "orders/create", "--to", receiver.url, env={SECRET_ENV: SECRET})
+    by_stdin = trigger("up42", "job.status", "--to", receiver.url, "--secret-stdin", stdin=SECRET + "\n")
+    assert by_env.returncode == by_stdin.returncode == 0, by_env.stderr + by_stdin.stderr
+    assert seen == [[], []]
+    assert "signed with PULUMI_WEBHOOKS_TRIGGER_SECRET" in by_env.stdout
+    assert "signed with --secret-stdin" in by_stdin.stdout
+    assert verify_delivery("shoplazza", *_body_and_headers(receiver.take()), SECRET)
+    assert verify_delivery(
+        "up42", *_body_and_headers(receiver.take()), SECRET
+    )  # the line end is not the secret
+    for done in (by_env, by_stdin):
+        assert SECRET not in done.stdout + done.stderr and "warning" not in done.stderr
+    # What the check above would catch: --secret is in the process list, hence the warning.
+    on_command_line = trigger("shoplazza", "orders/create", "--to", receiver.url, "--secret", SECRET)
+    assert on_command_line.returncode == 0 and seen[-1] != []
+    assert on_command_line.stderr.strip() == SECRET_WARNING
+    receiver.take()
+
+
+def _body_and_headers(request: Received) -> tuple[bytes, dict[str, str]]:
+    return request.body, request.headers
+
+
+def test_an_explicit_secret_wins_over_the_environment(receiver: Receiver) -> None:
+    done = trigger(
+        "shopline", "orders/paid", "--to", receiver.url, "--secret", SECRET, env={SECRET_ENV: "other"}
+    )
+    assert done.returncode == 0 and SECRET_WARNING in done.stderr
+    assert verify_delivery("shopline", *_body_and_headers(receiver.take()), SECRET)
+    cj = trigger("cj", "ORDER", "--to", receiver.url, "--open-id", OPEN_ID, env={SECRET_ENV: SECRET})
+    assert cj.returncode == 0  # the openId signs CJ's deliveries; the variable is not for them
+    assert verify_delivery("cj", *_body_and_headers(receiver.take()), OPEN_ID)
 
 
 def test_shopline_base64_encoding_and_options(receiver: Receiver) -> None:
@@ -229,6 +291,11 @@ def test_a_usage_error_exits_2_with_a_did_you_mean() -> None:
         (["shopline", "orders/create"], "--to URL is required"),
         (["shopline", "orders/create", "--to", "127.0.0.1:8000/x"], "must be an http:// or https:// URL"),
         (["shopline", "orders/create", "--to", "http://127.0.0.1:1", "--secret", ""], "--secret is empty"),
+        (
+            ["shopline", "orders/create", "--to", "http://127.0.0.1:1", "--secret", "x", "--secret-stdin"],
+            "once",
+        ),
+        (["cj", "ORDER", "--to", "http://127.0.0.1:1", "--secret-stdin"], "use --open-id"),
     ],
 )
 def test_usage_errors(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -485,3 +552,13 @@ def test_sandbox_delivery_validation(sandbox: SandboxProcess, receiver: Receiver
     assert none.status_code == 200 and none.json()["deliveries"] == []
     for localhost in (receiver.url, receiver.url.replace("127.0.0.1", "localhost")):
         assert deliver(sandbox, platform="up42", topic="job.status", to=localhost).status_code == 200
+
+
+def test_an_empty_secret_from_the_environment_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(SECRET_ENV, "")
+    with pytest.raises(SystemExit) as exited:
+        trigger_main(["shopline", "orders/create", "--to", "http://127.0.0.1:1"])
+    assert exited.value.code == 2
+    assert f"the secret from {SECRET_ENV} is empty" in capsys.readouterr().err

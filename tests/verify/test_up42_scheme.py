@@ -112,6 +112,26 @@ def test_the_reported_header_is_rejected_in_under_10_ms() -> None:
     assert cpu_seconds(check_up42, {**genuine(), "Signature-Input": longer}, SECRET, now=NOW) < BOUND
 
 
+WORST = {  # the costliest shapes measured: one element every 2-4 characters, up to 8 KiB
+    "parameters": "up42-sig=1" + ";a" * 4090,
+    "inner list": "up42-sig=(" + "a " * 4090 + ")",
+    "strings": "up42-sig=(" + '"" ' * 2726 + ")",
+    "members": ",".join(["a=1"] * 2048),
+    "spaced members": ", ".join(["a=1"] * 1600),
+    "escapes": 'up42-sig=("' + '\\"' * 4085 + '")',
+}
+
+
+@pytest.mark.parametrize("shape", sorted(WORST))
+def test_the_costliest_8_kib_shapes_stay_under_10_ms(shape: str) -> None:
+    value = WORST[shape]
+    assert len(value) <= MAX_HEADER
+    for where in ("Signature-Input", "Signature", "Content-Digest"):
+        headers = {**genuine(), where: value}
+        assert cpu_seconds(check_up42, headers, SECRET, body=BODY, now=NOW) < BOUND, where
+        assert not check_up42(headers, SECRET, body=BODY, now=NOW).valid
+
+
 STRUCTURAL = '()";=,:*?-.\\ \t/+aAz09_%@'
 UNITS = [";a=b      ", '("a" ', '"\\', "(", ":", "a=(", ";a", '"', "=:", " ", ",a=", "((", "a=?", "1.", "*"]
 
