@@ -7,7 +7,7 @@ instead, whose message says why (missing header, malformed value, mismatch, too 
 header value or the secret. Misuse (a body that is not bytes, an empty secret, a ``max_age`` that is not
 a finite positive number) raises ``TypeError`` or ``ValueError`` either way. Comparisons run in constant
 time (:func:`hmac.compare_digest`); header values longer than 8 KiB are refused unparsed, and every
-parser is linear (structured fields: :mod:`pulumi_webhooks._structured_fields`). ``check_up42`` and
+parser is linear (structured fields: ``http_sf``, the RFC 8941/9651 reference parser). ``check_up42`` and
 ``check_delivery`` answer a :class:`Verification`: what was proven (``fresh``, ``body_verified``).
 
 | platform | header | algorithm (docs/receiving.md) |
@@ -45,17 +45,11 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Literal, cast
+
+import http_sf
 
 from pulumi_webhooks._core.errors import SignatureError
-from pulumi_webhooks._structured_fields import (
-    MAX_FIELD,
-    InnerList,
-    Item,
-    StructuredFieldError,
-    Token,
-    parse_dictionary,
-)
 
 Secret = str | bytes
 Body = bytes | bytearray | memoryview
@@ -68,7 +62,7 @@ UP42_MAX_AGE = 300  # seconds: UP42's own snippet rejects `now - created >= 300`
 # Seconds a signed Date may lie ahead: it is written in whole seconds a moment after `created`.
 UP42_FUTURE_SKEW = 5
 UP42_COMPONENTS = ("content-digest", "date")  # what sign_up42 covers unless told otherwise
-MAX_HEADER = MAX_FIELD  # characters: a longer signature or signed header value is refused unparsed
+MAX_HEADER = 8192  # characters: a longer signature or signed header value is refused unparsed
 
 _NAMES = {
     "cjdropshipping": "CJdropshipping",
@@ -427,22 +421,41 @@ def _up42_check(
     return Verification(_NAMES["up42"], True, fresh, body_verified)
 
 
-def _signature_input(value: str) -> tuple[list[str], int, int | None] | _Problem:
+# http_sf gives each dictionary member, and each item of an inner list, as (value, parameters); the value
+# of an inner list is the list of its items.
+_SfMember = tuple[object, dict[str, object]]
+
+
+def _sf_dictionary(value: str) -> dict[str, _SfMember] | str:
+    """An RFC 8941 dictionary's members, or why the value is not one. Why says where, never what: an
+    http_sf message may quote the value."""
+    if len(value) > MAX_HEADER:
+        return f"longer than {MAX_HEADER} characters"
+    if not value.isascii():
+        return "not ASCII"
     try:
-        members = parse_dictionary(value)
-    except StructuredFieldError as exc:
-        return _Problem(f"Signature-Input is not a structured-field dictionary ({exc})")
+        members = http_sf.parse(value.encode("ascii"), tltype="dictionary")
+    except http_sf.StructuredFieldError as exc:
+        return f"invalid at character {exc.position}"
+    return cast("dict[str, _SfMember]", members)
+
+
+def _signature_input(value: str) -> tuple[list[str], int, int | None] | _Problem:
+    members = _sf_dictionary(value)
+    if isinstance(members, str):
+        return _Problem(f"Signature-Input is not a structured-field dictionary ({members})")
     entry = members.get(UP42_LABEL)
     if entry is None:
         return _Problem(f"Signature-Input has no {UP42_LABEL} entry")
-    if not isinstance(entry, InnerList):
+    items, params = entry
+    if not isinstance(items, list):
         return _Problem(f"Signature-Input {UP42_LABEL} is malformed: not a list of header names")
     components: list[str] = []
-    for item in entry.items:
-        name = item.value.value if isinstance(item.value, Token) else item.value
+    for item, item_params in cast("list[_SfMember]", items):
+        name = str(item) if isinstance(item, http_sf.Token) else item
         if not isinstance(name, str) or not name:
             return _Problem(f"Signature-Input {UP42_LABEL} is malformed: an item is not a header name")
-        if item.params:
+        if item_params:
             return _Problem("Signature-Input gives component parameters, which UP42's scheme does not use")
         name = name.lower()
         if name.startswith("@"):
@@ -456,12 +469,12 @@ def _signature_input(value: str) -> tuple[list[str], int, int | None] | _Problem
         components.append(name)
     if not components:
         return _Problem("Signature-Input lists no header")
-    created = entry.params.get("created")
+    created = params.get("created")
     if created is None:
         return _Problem("Signature-Input has no created time")
     if type(created) is not int or created <= 0:
         return _Problem("Signature-Input created is not a positive integer")
-    expires = entry.params.get("expires")
+    expires = params.get("expires")
     if expires is not None and type(expires) is not int:
         return _Problem("Signature-Input expires is not an integer")
     return components, created, expires
@@ -482,29 +495,29 @@ class _ProvidedSignature:
 def _signature_value(value: str) -> _ProvidedSignature | _Problem:
     """``up42-sig=<base64>`` (what UP42 sends; not valid RFC 8941 because of the padding ``=``) or the RFC
     9421 dictionary ``up42-sig=:<base64>:``, alone or next to other members."""
-    if len(value) > MAX_FIELD:
-        return _Problem(f"Signature is longer than {MAX_FIELD} characters")
+    if len(value) > MAX_HEADER:
+        return _Problem(f"Signature is longer than {MAX_HEADER} characters")
     not_hmac = _Problem("Signature is not a base64 HMAC-SHA256")
-    try:
-        members: dict[str, object] = dict(parse_dictionary(value))
-    except StructuredFieldError:
-        members = {}
-        for part in value.split(","):  # base64 has no comma: a linear split
-            name, sep, raw = part.strip(" \t").partition("=")
-            if not sep or not name:
-                return _Problem("Signature is not a dictionary of signatures")
-            if name in members:
-                return _Problem(f"Signature has {name} twice")
-            members[name] = raw
+    parsed = _sf_dictionary(value)
+    if not isinstance(parsed, str):
+        member = parsed.get(UP42_LABEL)
+        if member is None:
+            return _Problem(f"Signature has no {UP42_LABEL} entry")
+        raw = member[0]
+        if not isinstance(raw, bytes) or len(raw) != _DIGEST_SIZE:
+            return not_hmac
+        return _ProvidedSignature(raw=raw)
+    members: dict[str, str] = {}
+    for part in value.split(","):  # base64 has no comma: a linear split
+        name, sep, encoded = part.strip(" \t").partition("=")
+        if not sep or not name:
+            return _Problem("Signature is not a dictionary of signatures")
+        if name in members:
+            return _Problem(f"Signature has {name} twice")
+        members[name] = encoded
     entry = members.get(UP42_LABEL)
     if entry is None:
         return _Problem(f"Signature has no {UP42_LABEL} entry")
-    if isinstance(entry, Item):
-        if not isinstance(entry.value, bytes) or len(entry.value) != _DIGEST_SIZE:
-            return not_hmac
-        return _ProvidedSignature(raw=entry.value)
-    if not isinstance(entry, str):  # an inner list
-        return not_hmac
     text = entry[1:-1] if len(entry) > 1 and entry[0] == entry[-1] == ":" else entry
     decoded = _b64decode(text) if _BASE64.fullmatch(text) else None
     if decoded is None or len(decoded) != _DIGEST_SIZE:
@@ -551,18 +564,17 @@ def _digest_problem(name: str, value: str, body: bytes | None) -> str | None:
     header = "Content-Digest" if name == "content-digest" else "Digest"
     digests: dict[str, bytes] = {}
     if name == "content-digest":  # RFC 9530: `sha-256=:<base64>:`, a dictionary of byte sequences
-        try:
-            members = parse_dictionary(value)
-        except StructuredFieldError as exc:
-            return f"the signed Content-Digest is not a structured-field dictionary ({exc})"
-        for algorithm, member in members.items():
+        members = _sf_dictionary(value)
+        if isinstance(members, str):
+            return f"the signed Content-Digest is not a structured-field dictionary ({members})"
+        for algorithm, (digest, _) in members.items():
             if algorithm in _DIGESTS:
-                if not isinstance(member, Item) or not isinstance(member.value, bytes):
+                if not isinstance(digest, bytes):
                     return "the signed Content-Digest holds a value that is not a byte sequence"
-                digests[algorithm] = member.value
+                digests[algorithm] = digest
     else:  # RFC 3230: `SHA-256=<base64>`, comma-separated
-        if len(value) > MAX_FIELD:
-            return f"the signed Digest is longer than {MAX_FIELD} characters"
+        if len(value) > MAX_HEADER:
+            return f"the signed Digest is longer than {MAX_HEADER} characters"
         for part in value.split(","):
             algorithm, sep, encoded = part.strip(" \t").partition("=")
             algorithm = algorithm.lower()

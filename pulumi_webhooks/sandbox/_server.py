@@ -95,7 +95,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = self._length()
         refused = length if isinstance(length, SandboxResponse) else self._refusal(url.path or "/", length)
         if refused is not None:
-            self._write(refused)  # the body (if any) is never read: the connection cannot be reused
+            # The body (if any) is never read, so the connection cannot be reused: say so, or a client
+            # sends its next request on a connection about to close.
+            refused.headers["Connection"] = "close"
+            self._write(refused)
             self.close_connection = True
             return
         assert isinstance(length, int)

@@ -18,7 +18,7 @@ from conftest import SandboxProcess, start_sandbox_process, stop_sandbox_process
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pulumi_webhooks.sandbox._path_pattern import MAX_PATTERN, compile_path_pattern
+from pulumi_webhooks.sandbox._core import MAX_FAULT_PATH, MAX_PATH_PATTERN, compile_path_pattern
 
 HOOKS = "/shopline/sec/admin/openapi/v20260301/webhooks.json"
 AUTH = {"Authorization": "Bearer sec-token"}
@@ -243,26 +243,36 @@ def test_sigterm_stops_the_sandbox_while_a_request_hangs(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
-    "pattern",
+    ("pattern", "why"),
     [
-        r"(?=a)",
-        r"(?<=a)b",
-        r"(a)\1",
-        r"(?P<x>a)",
-        r"(?i)a",
-        "a**",
-        "(",
-        "[a",
-        "a{99}",
-        "(\\w{1,20}){1,20}",
-        "a" * (MAX_PATTERN + 1),
+        (r"(?=a)", "invalid perl operator: (?="),
+        (r"(?<=a)b", "invalid perl operator: (?<="),
+        (r"(a)\1", "invalid escape sequence: \\1"),
+        ("a**", "bad repetition operator"),
+        ("(", "missing )"),
+        ("[a", "missing ]"),
+        ("a{1001}", "invalid repetition size"),
+        ("((a{100}){100}){100}", "invalid repetition size"),  # RE2 bounds nested repeats too
+        (r"\p{L}{1000}", "pattern too large"),  # and the compiled program's memory
+        ("a" * (MAX_PATH_PATTERN + 1), "longer than 200 characters"),
     ],
 )
-def test_patterns_outside_the_linear_subset_are_refused(sandbox: SandboxProcess, pattern: str) -> None:
+def test_patterns_re2_cannot_compile_are_refused(sandbox: SandboxProcess, pattern: str, why: str) -> None:
     response = sandbox.admin.post(
         "/_sandbox/faults", json={"platform": "shopline", "kind": "drop", "path": pattern}
     )
-    assert response.status_code == 400 and "invalid path pattern" in response.json()["error"]
+    assert response.status_code == 400, response.text
+    assert "invalid path pattern" in response.json()["error"] and why in response.json()["error"]
+    assert sandbox.admin.get("/_sandbox/faults").json()["faults"] == []
+
+
+def test_re2_syntax_is_accepted_and_long_paths_match_no_fault(sandbox: SandboxProcess) -> None:
+    spec = {"platform": "shopline", "kind": "status", "status": 500, "count": 2}
+    for pattern in (r"(?i)^/A+$", r"(?P<run>a)+$"):
+        assert sandbox.admin.post("/_sandbox/faults", json={**spec, "path": pattern}).status_code == 200
+    assert sandbox.admin.get("/shopline/" + "a" * MAX_FAULT_PATH, headers=AUTH).status_code == 404
+    assert [fault["remaining"] for fault in sandbox.admin.get("/_sandbox/faults").json()["faults"]] == [2, 2]
+    assert sandbox.admin.get("/shopline/" + "a" * (MAX_FAULT_PATH - 1), headers=AUTH).status_code == 500
 
 
 def test_the_patterns_the_repository_uses_keep_their_meaning() -> None:
@@ -294,7 +304,9 @@ def test_the_patterns_the_repository_uses_keep_their_meaning() -> None:
     ]
     for pattern in uses:
         for path in paths:
-            assert compile_path_pattern(pattern).search(path) == bool(re.search(pattern, path)), (
+            assert (compile_path_pattern(pattern).search(path) is not None) == bool(
+                re.search(pattern, path)
+            ), (
                 pattern,
                 path,
             )
@@ -302,17 +314,20 @@ def test_the_patterns_the_repository_uses_keep_their_meaning() -> None:
 
 @st.composite
 def patterns(draw: st.DrawFn, depth: int = 0) -> str:
-    atoms = ["a", "b", "/", ".", r"\.", "[ab]", "[^a]", r"\d", r"\w", "[a-c1]", "1"]
+    atoms = ["a", "b", "/", ".", r"\.", "[ab]", "[^a]", r"\d", r"\w", "[a-c1]", "1", "(?:a|1)", "(?i:A)"]
     if depth < 2:
         atoms.append("(" + "|".join(draw(st.lists(patterns(depth + 1), min_size=1, max_size=3))) + ")")
     parts = []
     for _ in range(draw(st.integers(1, 4))):
         atom = draw(st.sampled_from(atoms))
-        parts.append(atom + draw(st.sampled_from(["", "", "*", "+", "?", "{2}", "{1,3}", "{,2}", "*?"])))
+        # `{,2}` is left out: Python's `re` reads it as `{0,2}`, RE2 as the literal text "{,2}".
+        parts.append(
+            atom + draw(st.sampled_from(["", "", "*", "+", "?", "{2}", "{1,3}", "{0,2}", "*?", "+?"]))
+        )
     return draw(st.sampled_from(["", "^"])) + "".join(parts) + draw(st.sampled_from(["", "$"]))
 
 
 @settings(max_examples=300, deadline=None)
 @given(pattern=patterns(), path=st.text(alphabet="ab/1.c", max_size=12))
-def test_the_linear_matcher_answers_as_re_search(pattern: str, path: str) -> None:
-    assert compile_path_pattern(pattern).search(path) == bool(re.search(pattern, path))
+def test_fault_patterns_answer_as_re_search(pattern: str, path: str) -> None:
+    assert (compile_path_pattern(pattern).search(path) is not None) == bool(re.search(pattern, path))
