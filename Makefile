@@ -35,8 +35,9 @@ browser:
 	    >$(BROWSER_LOG) 2>&1 && rm -f $(BROWSER_LOG) || \
 	  echo "make browser: could not install them (see $(BROWSER_LOG)): tests/sandbox/test_dashboard.py will fail"; }
 
+# One worker per core; a module's tests stay on one worker (they share module-scoped fixtures).
 unit: $(STAMP) browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 test: lint typecheck unit
 

@@ -34,6 +34,7 @@ __all__ = [  # what the measures use, the engine's names included
     "REPO",
     "UP42_CATALOG_PATH",
     "WORKERS",
+    "Engine",
     "Registration",
     "Result",
     "Sandbox",
@@ -45,6 +46,7 @@ __all__ = [  # what the measures use, the engine's names included
     "machine",
     "median",
     "memory_kib",
+    "minimal_program",
     "mixed_program",
     "one_of_each_program",
     "shopline_program",
@@ -241,6 +243,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _commit() -> str:
+    """The checkout's commit, marked when the working tree has changes on top of it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{head} (with uncommitted changes)" if dirty else head
+
+
 def machine() -> dict[str, str]:
     """What the figures ran on."""
     cpu = "unknown"
@@ -253,6 +273,7 @@ def machine() -> dict[str, str]:
             ["uname", "-a"], capture_output=True, text=True, check=True
         ).stdout.strip(),
         "CPU": cpu,
+        "commit": _commit(),
         "cores": str(os.cpu_count()),
         "Python": sys.version.split()[0],
         "load average at start": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
@@ -324,6 +345,23 @@ def shopline_program(count: int, *, stores: int = 1, prefix: str = "bench") -> P
             shopline.Webhook(
                 f"{prefix}-{i}",
                 handle=f"{prefix}-{i % stores}",
+                topic="orders/create",
+                address=f"{RECEIVER}/shopline/{i}",
+                api_version=API_VERSION,
+            )
+
+    return program
+
+
+def minimal_program(count: int, *, prefix: str = "minimal") -> Program:
+    """``count`` webhooks on one store through the minimal provider (``benchmarks/minimal.py``)."""
+    from benchmarks.minimal import MinimalWebhook
+
+    def program() -> None:
+        for i in range(count):
+            MinimalWebhook(
+                f"{prefix}-{i}",
+                handle=prefix,
                 topic="orders/create",
                 address=f"{RECEIVER}/shopline/{i}",
                 api_version=API_VERSION,

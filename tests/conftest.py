@@ -90,6 +90,19 @@ def stop_sandbox_process(proc: subprocess.Popen[str]) -> int:
     return proc.wait(timeout=10)
 
 
+# The longest modules start first, so that with `pytest -n` (`make unit`) no worker is left running one
+# of them alone at the end.
+SLOW_FIRST = ("reliability/test_fault_matrix.py", "reliability/test_secrets_audit.py", "test_examples.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.path.as_posix()
+        return next((n for n, name in enumerate(SLOW_FIRST) if path.endswith(name)), len(SLOW_FIRST))
+
+    items.sort(key=rank)  # stable: the order within and between the other modules is kept
+
+
 @pytest.fixture(scope="session")
 def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
     log = tmp_path_factory.mktemp("sandbox") / "stderr.txt"
@@ -122,12 +135,26 @@ def _fresh_secret_register(monkeypatch: pytest.MonkeyPatch) -> None:
 EngineFactory = Callable[..., Engine]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_token_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """CJ's disk token cache of this test process (one per xdist worker), never the user's: tests that
+    run side by side must not read each other's tokens."""
+    saved = os.environ.get(CACHE_DIR_ENV)
+    os.environ[CACHE_DIR_ENV] = str(tmp_path_factory.mktemp("token-cache"))
+    yield
+    if saved is None:
+        os.environ.pop(CACHE_DIR_ENV, None)
+    else:
+        os.environ[CACHE_DIR_ENV] = saved
+
+
 @pytest.fixture
-def make_engine() -> Iterator[EngineFactory]:
+def make_engine(tmp_path: Path) -> Iterator[EngineFactory]:
     """Start provider hosts (closed at the end of the test) and return engines driving them.
 
     ``make_engine(env={...}, config={...}, secret_keys=[...])``: ``env`` is the provider host's whole
-    platform environment (the test's own PULUMI_WEBHOOKS/SHOPLINE_/... variables are not inherited)."""
+    platform environment (the test's own PULUMI_WEBHOOKS/SHOPLINE_/... variables are not inherited);
+    CJ's token cache is the test's own directory unless ``env`` names one."""
     hosts: list[ProviderHost] = []
 
     def factory(
@@ -140,7 +167,7 @@ def make_engine() -> Iterator[EngineFactory]:
         host = ProviderHost(
             config=dict(config or {}),
             secret_keys=list(secret_keys),
-            env={**clean, **(env or {})},
+            env={**clean, CACHE_DIR_ENV: str(tmp_path / "token-cache"), **(env or {})},
             inherit_env=False,
         ).start()
         hosts.append(host)
@@ -154,3 +181,4 @@ def make_engine() -> Iterator[EngineFactory]:
 
 
 _PLATFORM_PREFIXES = ("SHOPLINE_", "SHOPLAZZA_", "UP42_", "CJ_", "PULUMI_WEBHOOKS_")
+CACHE_DIR_ENV = "PULUMI_WEBHOOKS_CACHE_DIR"  # cjdropshipping/auth.py

@@ -379,7 +379,7 @@ class HostRead:
     inputs: dict[str, Any] | None  # None when the provider returned no inputs
 
 
-_DIFF_CHANGES: dict[int, Literal["some", "none", "unknown"]] = {
+DIFF_CHANGES: dict[int, Literal["some", "none", "unknown"]] = {
     provider_pb2.DiffResponse.DIFF_SOME: "some",
     provider_pb2.DiffResponse.DIFF_NONE: "none",
     provider_pb2.DiffResponse.DIFF_UNKNOWN: "unknown",
@@ -429,37 +429,25 @@ class EngineLogServer(engine_pb2_grpc.EngineServicer):
             return [e.message for e in self.entries if severity is None or e.severity == severity]
 
 
-class ProviderHost:
-    """The real dynamic provider plugin process (`python -u -m pulumi.dynamic`), driven over gRPC.
+class PluginProcess:
+    """A provider plugin process as the CLI runs one: started with the engine's address as its last
+    argument, its gRPC port read from the first line of its stdout, its stdout and stderr kept for
+    `logs()`. `env` is added to this process's environment (or replaces it when `inherit_env=False`)."""
 
-    `pythonpath` entries (default: the repo root and `tests/`) are put in front of `PYTHONPATH`;
-    `env` is added to this process's environment (or replaces it when `inherit_env=False`), and
-    `PULUMI_PROJECT` is set to `project`, as the CLI does. Config keys without a namespace get the
-    project's; `secret_keys` are sent as secrets (decrypted) in `Configure`'s `args`.
-    """
+    _what = "the plugin"  # names the process in errors
 
     def __init__(
         self,
         *,
-        project: str = "test",
-        config: Mapping[str, str] | None = None,
-        secret_keys: Iterable[str] = (),
-        env: Mapping[str, str] | None = None,
-        inherit_env: bool = True,
-        cwd: str | os.PathLike[str] | None = None,
-        pythonpath: Sequence[str | os.PathLike[str]] | None = None,
-        timeout: float = 60.0,
-        start_timeout: float = 30.0,
+        env: Mapping[str, str] | None,
+        inherit_env: bool,
+        timeout: float,
+        start_timeout: float,
     ) -> None:
-        self.project = project
-        self.config = _namespaced(config, project)
-        self.secret_keys = frozenset(_ns(k, project) for k in secret_keys)
         self.timeout = timeout
         self._start_timeout = start_timeout
         self._env = dict(env or {})
         self._inherit_env = inherit_env
-        self._cwd = cwd if cwd is not None else REPO_ROOT
-        self._pythonpath = list(pythonpath) if pythonpath is not None else [REPO_ROOT, TESTS_DIR]
         self._proc: subprocess.Popen[bytes] | None = None
         self._channel: Any = None
         self._stub: Any = None
@@ -467,26 +455,25 @@ class ProviderHost:
         self._log: list[str] = []
         self._log_lock = threading.Lock()
         self.engine_log = EngineLogServer()
-
-    # --- lifecycle
-
-    def __enter__(self) -> ProviderHost:
-        return self.start()
+        self.port = ""
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def start(self) -> ProviderHost:
+    def _process_env(self) -> dict[str, str]:
         env = dict(os.environ) if self._inherit_env else {}
         env.update(self._env)
-        env["PULUMI_PROJECT"] = self.project
-        paths = [str(p) for p in self._pythonpath] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
-        env["PYTHONPATH"] = os.pathsep.join(paths)
+        return env
+
+    def _launch(
+        self, command: Sequence[str], env: Mapping[str, str], cwd: str | os.PathLike[str] | None = None
+    ) -> None:
+        """Start `command`, wait for its port and connect to it."""
         self.engine_log.start()
         self._proc = subprocess.Popen(
             # The CLI passes the engine's address as the plugin's first argument.
-            [sys.executable, "-u", "-m", "pulumi.dynamic", self.engine_log.address],
-            cwd=self._cwd,
+            [*command, self.engine_log.address],
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -506,12 +493,11 @@ class ProviderHost:
             port = ""
         if not port.isdigit():
             self.close()
-            raise RuntimeError(f"provider host did not start (first line {port!r}):\n{self.logs()}")
+            raise RuntimeError(f"{self._what} did not start (first line {port!r}):\n{self.logs()}")
+        self.port = port
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(self._channel).result(timeout=self._start_timeout)
         self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
-        self.configure(self.config, self.secret_keys)
-        return self
 
     def _pump(self, stream: IO[bytes], first_line: queue.Queue[str] | None) -> None:
         if first_line is not None:
@@ -538,7 +524,68 @@ class ProviderHost:
             for stream in (self._proc.stdout, self._proc.stderr):
                 if stream is not None:
                     stream.close()
+            self._proc = None
         self.engine_log.stop()
+
+    def logs(self) -> str:
+        """Everything the process wrote to stdout (after the port line) and stderr so far."""
+        with self._log_lock:
+            return "".join(self._log)
+
+    def _invoke(self, op: str, urn: str, method: str, request: Any) -> Any:
+        """Call RPC `method`; a gRPC error raises ProviderError."""
+        if self._stub is None:
+            raise RuntimeError(f"{self._what} is not running")
+        try:
+            return getattr(self._stub, method)(request, timeout=self.timeout)
+        except grpc.RpcError as exn:
+            raise ProviderError(op, urn, str(exn.details() or exn), exn.code().name) from None
+
+
+class ProviderHost(PluginProcess):
+    """The real dynamic provider plugin process (`python -u -m pulumi.dynamic`), driven over gRPC.
+
+    `pythonpath` entries (default: the repo root and `tests/`) are put in front of `PYTHONPATH`;
+    `env` is added to this process's environment (or replaces it when `inherit_env=False`), and
+    `PULUMI_PROJECT` is set to `project`, as the CLI does. Config keys without a namespace get the
+    project's; `secret_keys` are sent as secrets (decrypted) in `Configure`'s `args`.
+    """
+
+    _what = "provider host"
+
+    def __init__(
+        self,
+        *,
+        project: str = "test",
+        config: Mapping[str, str] | None = None,
+        secret_keys: Iterable[str] = (),
+        env: Mapping[str, str] | None = None,
+        inherit_env: bool = True,
+        cwd: str | os.PathLike[str] | None = None,
+        pythonpath: Sequence[str | os.PathLike[str]] | None = None,
+        timeout: float = 60.0,
+        start_timeout: float = 30.0,
+    ) -> None:
+        super().__init__(env=env, inherit_env=inherit_env, timeout=timeout, start_timeout=start_timeout)
+        self.project = project
+        self.config = _namespaced(config, project)
+        self.secret_keys = frozenset(_ns(k, project) for k in secret_keys)
+        self._cwd = cwd if cwd is not None else REPO_ROOT
+        self._pythonpath = list(pythonpath) if pythonpath is not None else [REPO_ROOT, TESTS_DIR]
+
+    # --- lifecycle
+
+    def __enter__(self) -> ProviderHost:
+        return self.start()
+
+    def start(self) -> ProviderHost:
+        env = self._process_env()
+        env["PULUMI_PROJECT"] = self.project
+        paths = [str(p) for p in self._pythonpath] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+        self._launch([sys.executable, "-u", "-m", "pulumi.dynamic"], env, cwd=self._cwd)
+        self.configure(self.config, self.secret_keys)
+        return self
 
     @property
     def alive(self) -> bool:
@@ -548,21 +595,10 @@ class ProviderHost:
         """What the host sent to the engine's log so far (optionally of one severity)."""
         return self.engine_log.lines(severity)
 
-    def logs(self) -> str:
-        """Everything the host process wrote to stdout (after the port line) and stderr so far."""
-        with self._log_lock:
-            return "".join(self._log)
-
     # --- RPCs: plain dicts in and out; a gRPC error raises ProviderError
 
     def _call(self, op: str, urn: str, request: Any) -> Any:
-        if self._stub is None:
-            raise RuntimeError("provider host is not running")
-        method = getattr(self._stub, type(request).__name__.removesuffix("Request"))
-        try:
-            return method(request, timeout=self.timeout)
-        except grpc.RpcError as exn:
-            raise ProviderError(op, urn, str(exn.details() or exn), exn.code().name) from None
+        return self._invoke(op, urn, type(request).__name__.removesuffix("Request"), request)
 
     def _request(self, request_type: Any, urn: str, **fields: Any) -> Any:
         """A request for `urn`: dicts become structs; `name` and `type` come from the URN."""
@@ -605,7 +641,7 @@ class ProviderHost:
             ignoreChanges=list(ignore_changes),
         )
         resp = self._call("diff", urn, request)
-        return HostDiff(_DIFF_CHANGES[resp.changes], tuple(resp.replaces), bool(resp.deleteBeforeReplace))
+        return HostDiff(DIFF_CHANGES[resp.changes], tuple(resp.replaces), bool(resp.deleteBeforeReplace))
 
     def create(self, urn: str, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         request = self._request(provider_pb2.CreateRequest, urn, properties=props, timeout=self.timeout)

@@ -23,7 +23,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import httpx
@@ -215,7 +215,9 @@ class ApiClient:
                 for attempt in retrying:
                     with attempt:
                         return self._attempt(
-                            operation, method, path, json, data, params, model, allow_statuses
+                            lambda: self._send(
+                                operation, method, path, json, data, params, model, allow_statuses
+                            )
                         )
             except errors.AuthenticationError as exc:
                 # A token can expire or be revoked mid-run: renew it once and try again.
@@ -238,22 +240,15 @@ class ApiClient:
 
     # -- one try ------------------------------------------------------------------------------------
     def _attempt(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        json: Any,
-        data: Mapping[str, str] | None,
-        params: Mapping[str, str | int] | None,
-        model: type[Model] | None,
-        allow_statuses: frozenset[int],
+        self, send: Callable[[], tuple[httpx.Response, Model | None]]
     ) -> tuple[httpx.Response, Model | None]:
+        """One `send()` within the attempt budget; frees the rate-limit slot `send` took."""
         try:
             if self._budget is None:
-                return self._send(operation, method, path, json, data, params, model, allow_statuses)
+                return send()
             self._budget.take()
             try:
-                return self._send(operation, method, path, json, data, params, model, allow_statuses)
+                return send()
             except errors.ApiError as exc:
                 self._budget.failed(exc)
                 raise

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -47,6 +48,26 @@ log = get_logger("pulumi_webhooks.provider")
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for a value not known at preview
 PROVIDER_KEY = "__provider"
 MAX_CREATE_ATTEMPTS = 3
+
+_warming: set[str] = set()
+_warming_lock = threading.Lock()
+
+
+def warm_up(module: str) -> None:
+    """Import ``module`` (a platform's API client: httpx, pydantic, tenacity) in a background thread,
+    once per process. Configure runs inside the first Check, so the import overlaps the Checks instead
+    of holding up the first Create (and, through the import lock, every Create behind it)."""
+    with _warming_lock:
+        if module in _warming:
+            return
+        _warming.add(module)
+
+    def load() -> None:
+        with contextlib.suppress(Exception):  # the first call imports it again and reports the error
+            importlib.import_module(module)
+
+    threading.Thread(target=load, name=f"warm-up {module}", daemon=True).start()
+
 
 Api = TypeVar("Api")
 Remote = TypeVar("Remote")
@@ -205,6 +226,7 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
     def configure(self, req: ConfigureRequest) -> None:
         settings.load_stack_config(req.config)
         engine_log.attach()  # the CLI gave this process the engine's address: log lines reach the user
+        warm_up(type(self).__module__.rpartition(".")[0] + ".api")
 
     # -- check --------------------------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:

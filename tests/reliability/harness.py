@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conftest import SandboxProcess
+from conftest import CACHE_DIR_ENV, SandboxProcess
 from engine import Engine, ProviderHost, ResourceState, Result, urn_name
 
 import pulumi_webhooks.cjdropshipping as cj
@@ -71,13 +71,15 @@ def start_host(
     env: Mapping[str, str], config: Mapping[str, str] | None = None, secret_keys: tuple[str, ...] = ()
 ) -> ProviderHost:
     """A provider host whose environment is ``env`` alone (the test's own platform variables are not
-    inherited) and whose every log record, DEBUG and up, goes to its stderr (``host.logs()``)."""
+    inherited; CJ's token cache is this test process's own unless ``env`` names one) and whose every
+    log record, DEBUG and up, goes to its stderr (``host.logs()``)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(PLATFORM_PREFIXES)}
     pythonpath = os.pathsep.join(p for p in (str(HOST_LOGGING), clean.get("PYTHONPATH")) if p)
+    cache = {CACHE_DIR_ENV: os.environ[CACHE_DIR_ENV]} if CACHE_DIR_ENV in os.environ else {}
     return ProviderHost(
         config=dict(config or {}),
         secret_keys=list(secret_keys),
-        env={**clean, **env, "PYTHONPATH": pythonpath},
+        env={**clean, **cache, **env, "PYTHONPATH": pythonpath},
         inherit_env=False,
     ).start()
 
@@ -128,6 +130,17 @@ def leaks(secrets: Iterable[str], **texts: Iterable[str]) -> list[str]:
         for name, values in haystacks.items()
         if any(secret in value for value in values)
     ]
+
+
+def shopline_webhook_program(address: str) -> Callable[[], None]:
+    """A program declaring one valid SHOPLINE webhook of store `open001` for `address`."""
+
+    def program() -> None:
+        shopline.Webhook(
+            "hook", handle="open001", api_version=SHOPLINE_VERSION, topic="orders/create", address=address
+        )
+
+    return program
 
 
 def step_outcome(result: Result, name: str | None = None) -> str | None:

@@ -15,11 +15,16 @@ from collections.abc import Callable
 import pytest
 from conftest import EngineFactory
 
-import pulumi_webhooks.shopline as shopline
 from pulumi_webhooks import errors
 from pulumi_webhooks._core.http import MAX_ANSWER_BYTES, MAX_ERROR_BODY_BYTES
 from pulumi_webhooks.shopline.api import ShoplineApi
-from reliability.harness import SHOPLINE_TOKEN, SHOPLINE_VERSION, clear_error_problem, last_line, step_outcome
+from reliability.harness import (
+    SHOPLINE_TOKEN,
+    clear_error_problem,
+    last_line,
+    shopline_webhook_program,
+    step_outcome,
+)
 from reliability.hostile_server import (
     FILLER,
     Connection,
@@ -102,17 +107,7 @@ def test_through_the_provider_host_an_oversized_listing_fails_the_step_in_one_li
         engine = make_engine(
             env={"SHOPLINE_BASE_URL": f"{server.url}/{{handle}}", "SHOPLINE_ACCESS_TOKEN": SHOPLINE_TOKEN}
         )
-
-        def program() -> None:
-            shopline.Webhook(
-                "hook",
-                handle="open001",
-                api_version=SHOPLINE_VERSION,
-                topic="orders/create",
-                address="https://hooks.example.com/big",
-            )
-
-        error = step_outcome(engine.up(program))
+        error = step_outcome(engine.up(shopline_webhook_program("https://hooks.example.com/big")))
     assert error is not None and clear_error_problem(error, "SHOPLINE") is None, error
     assert "too large" in last_line(error) and "8 MiB" in last_line(error), last_line(error)
     assert [r.split(b" ")[0] for r in server.requests] == [b"GET"], server.requests  # asked once, no create

@@ -10,24 +10,22 @@ request timeout, endless 503s, a 5 s pace), so a passing test shows the bound ho
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import EngineFactory, SandboxProcess
 
-import pulumi_webhooks.shopline as shopline
 from pulumi_webhooks import errors
 from pulumi_webhooks._core.deadline import deadline_scope
 from pulumi_webhooks.shopline.api import ShoplineApi
 from reliability.harness import (
     SHOPLINE_TOKEN,
-    SHOPLINE_VERSION,
     CjTenant,
     ShoplazzaTenant,
     ShoplineTenant,
     clear_error_problem,
     last_line,
+    shopline_webhook_program,
     step_outcome,
 )
 from reliability.hostile_server import Connection, HostileServer, head
@@ -172,7 +170,7 @@ def test_a_dripping_server_cannot_hold_an_operation_past_its_deadline(
                 "pulumi-webhooks:requestTimeout": "2",
             },
         )
-        result = engine.up(shopline_program())
+        result = engine.up(shopline_webhook_program("https://hooks.example.com/drip"))
         span = server.span()
     assert_deadline_error(step_outcome(result), "SHOPLINE")
     print(f"{kind}: the server held the create for {span:.2f} s (deadline {OPERATION_TIMEOUT:g} s)")
@@ -192,16 +190,3 @@ def test_api_client_body_reads_stop_at_the_deadline() -> None:
             took = time.monotonic() - started
         assert took < 1.5 + 1.0, (kind, took)
         assert all(name in str(failure.value) for name in SETTING_NAMES), (kind, str(failure.value))
-
-
-def shopline_program() -> Callable[[], None]:
-    def program() -> None:
-        shopline.Webhook(
-            "hook",
-            handle="open001",
-            api_version=SHOPLINE_VERSION,
-            topic="orders/create",
-            address="https://hooks.example.com/drip",
-        )
-
-    return program

@@ -1,7 +1,8 @@
 """Rate limits under concurrency: the sandbox enforces each platform's documented limit, and the
 provider, run as the provider host runs it (4 RPCs at once), stays under it.
 
-SHOPLINE: 4 requests/s per store, leaky bucket of 40; Shoplazza: 2/s per shop (bucket 60); CJ: the
+SHOPLINE: 4 requests/s per store, leaky bucket of 40 (the client paces with that bucket exactly, so a
+run past the 40 meets the limit's edge); Shoplazza: 2/s per shop (bucket 60); CJ: the
 account's QPS (1/s at the lowest level), answered as code 1600200 inside HTTP 200; UP42 publishes no
 number, so the sandbox's is configurable. The sandbox's own tests check each bucket; here the provider
 meets them.
@@ -25,13 +26,15 @@ from reliability.harness import (
     start_host,
 )
 
-SHOPLINE_COUNT = 100
-SHOPLAZZA_SHOPS = ("rate-a", "rate-b")  # a shop holds one subscription per topic: 60 need two shops
-SHOPLAZZA_PER_SHOP = 30
-MAX_THROTTLED = 0.02
+# Enough to go past SHOPLINE's bucket (51 requests with the look-up listing: 11 paced at 4/s after the
+# 40) and Shoplazza's client-side burst of 10 on each shop; more would only add seconds of pacing (the
+# documented N = 160 run is a benchmark row, `make bench`).
+SHOPLINE_COUNT = 50
+SHOPLAZZA_SHOPS = ("rate-a", "rate-b")
+SHOPLAZZA_PER_SHOP = 14
 
 
-def test_100_shopline_and_60_shoplazza_subscriptions_with_4_rpcs_at_once(sandbox: SandboxProcess) -> None:
+def test_50_shopline_and_28_shoplazza_subscriptions_with_4_rpcs_at_once(sandbox: SandboxProcess) -> None:
     store = ShoplineTenant("rate", sandbox)
     shops = [ShoplazzaTenant(slug, sandbox) for slug in SHOPLAZZA_SHOPS]
     store_spec: Spec = {
@@ -73,8 +76,10 @@ def test_100_shopline_and_60_shoplazza_subscriptions_with_4_rpcs_at_once(sandbox
         for platform in ("shopline", "shoplazza"):
             requests, throttled = stats[platform]["requests"], stats[platform]["rate_limited"]
             summary.append(f"{platform}: {requests} requests, {throttled} answered 429")
-            assert throttled <= MAX_THROTTLED * requests, summary[-1]
-        print(f"\n160 subscriptions, 4 RPCs at once: {seconds:.0f} s; " + "; ".join(summary))
+            assert throttled == 0, summary[-1]
+        assert stats["shopline"]["requests"] == SHOPLINE_COUNT + 1  # past the bucket of 40: paced
+        total = SHOPLINE_COUNT + len(shops) * SHOPLAZZA_PER_SHOP
+        print(f"\n{total} subscriptions, 4 RPCs at once: {seconds:.0f} s; " + "; ".join(summary))
 
         assert store.problems(engine, store_spec) == []
         for shop, spec in zip(shops, shop_specs, strict=True):

@@ -385,35 +385,39 @@ def text_forms(value: str) -> list[str]:
     ]
 
 
+# Each platform's resource with valid inputs: (resource class, inputs).
+VALID_RESOURCES: dict[str, tuple[Callable[..., object], dict[str, Any]]] = {
+    "shopline": (
+        shopline.Webhook,
+        {
+            "handle": "rel-newline",
+            "topic": "orders/create",
+            "address": "https://hooks.example.com/newline",
+            "api_version": "v20260301",
+        },
+    ),
+    "shoplazza": (
+        shoplazza.Webhook,
+        {"shop": "rel-newline", "topic": "orders/create", "address": "https://hooks.example.com/nl"},
+    ),
+    "up42": (
+        up42.Webhook,
+        {
+            "workspace_id": "0cb1eaa0-89a3-11ec-a8a3-0242ac120002",
+            "url": "https://hooks.example.com/newline",
+            "events": ["job.status"],
+        },
+    ),
+    "cjdropshipping": (cj.WebhookSettings, {"product_url": "https://hooks.example.com/newline"}),
+}
+
+
 def program_for(platform: str, **inputs: Any) -> Callable[[], None]:
+    """A program declaring ``platform``'s resource, ``inputs`` added to its valid ones."""
+    resource, valid = VALID_RESOURCES.get(platform, VALID_RESOURCES["cjdropshipping"])
+
     def run() -> None:
-        if platform == "shopline":
-            shopline.Webhook(
-                "hook",
-                handle="rel-newline",
-                topic="orders/create",
-                address="https://hooks.example.com/newline",
-                api_version="v20260301",
-                **inputs,
-            )
-        elif platform == "shoplazza":
-            shoplazza.Webhook(
-                "hook",
-                shop="rel-newline",
-                topic="orders/create",
-                address="https://hooks.example.com/nl",
-                **inputs,
-            )
-        elif platform == "up42":
-            up42.Webhook(
-                "hook",
-                workspace_id="0cb1eaa0-89a3-11ec-a8a3-0242ac120002",
-                url="https://hooks.example.com/newline",
-                events=["job.status"],
-                **inputs,
-            )
-        else:
-            cj.WebhookSettings("hook", product_url="https://hooks.example.com/newline", **inputs)
+        resource("hook", **valid, **inputs)
 
     return run
 
