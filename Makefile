@@ -35,11 +35,15 @@ browser:
 	    >$(BROWSER_LOG) 2>&1 && rm -f $(BROWSER_LOG) || \
 	  echo "make browser: could not install them (see $(BROWSER_LOG)): tests/sandbox/test_dashboard.py will fail"; }
 
-# One worker per core; a module's tests stay on one worker (they share module-scoped fixtures).
+# Four workers on two cores: the tests mostly wait (on provider hosts starting, on the sandbox's latency
+# and pacing), so two per core finish sooner than one. A module's tests stay on one worker (they share
+# module-scoped fixtures).
 unit: $(STAMP) browser
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -n 4 --dist loadfile
 
-test: lint typecheck unit
+# lint and typecheck run beside the tests (-O: each one's output printed whole when it ends).
+test: $(STAMP)
+	@$(MAKE) --no-print-directory -j 3 -O lint typecheck unit
 
 # `make demo EXAMPLE=shopline` runs examples/shopline instead (any folder of examples/ with a __main__.py).
 EXAMPLE ?= all-platforms

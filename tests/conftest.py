@@ -92,7 +92,16 @@ def stop_sandbox_process(proc: subprocess.Popen[str]) -> int:
 
 # The longest modules start first, so that with `pytest -n` (`make unit`) no worker is left running one
 # of them alone at the end.
-SLOW_FIRST = ("reliability/test_fault_matrix.py", "reliability/test_secrets_audit.py", "test_examples.py")
+SLOW_FIRST = (
+    "reliability/test_fault_matrix.py",
+    "shoplazza/test_webhook.py",
+    "up42/test_webhook.py",
+    "cjdropshipping/test_webhook_settings.py",
+    "reliability/test_secrets_audit.py",
+    "discover/test_discover.py",
+    "shopline/test_webhook.py",
+    "test_examples.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

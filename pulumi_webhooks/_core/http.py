@@ -202,11 +202,19 @@ class ApiClient:
         started = time.monotonic()
         at_deadline = _StopAtDeadline()
         seen: set[type[errors.ApiError]] = set()
+        retried: list[errors.ApiError] = []  # the answer each retry followed (the last one is reported)
+
+        def before_sleep(state: Any) -> None:
+            failure = state.outcome.exception() if state.outcome else None
+            if isinstance(failure, errors.ApiError):
+                retried.append(failure)
+            self._log_retry(operation, state)
+
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts) | at_deadline | stop_before_delay(3600),
             wait=self._wait,
             retry=lambda state: self._should_retry(state, idempotent, seen),
-            before_sleep=lambda state: self._log_retry(operation, state),
+            before_sleep=before_sleep,
             reraise=True,
         )
         renewed = False
@@ -230,6 +238,14 @@ class ApiClient:
                     _answered(exc),
                 )
                 renewed = True
+            except errors.OperationTimeoutError:
+                # The deadline passed during the last wait, before the next try was sent: report the
+                # answer that made us wait rather than a bare "ran out of time".
+                if not retried:
+                    raise
+                last = retried[-1]
+                last.gave_up(len(retried), time.monotonic() - started, out_of_time=True)
+                raise last from None
             except errors.ApiError as exc:
                 attempts = retrying.statistics.get("attempt_number", 1)
                 out_of_time = at_deadline.fired or exc.out_of_time

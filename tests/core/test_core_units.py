@@ -177,6 +177,39 @@ def test_deadline_stops_retries_with_a_clear_error() -> None:
     assert 1 <= len(calls) <= 3
 
 
+class SlowSecondToken:
+    """Auth whose second ``headers()`` call outlasts the operation deadline (a slow token refresh):
+    the deadline then passes after a wait and before the next try is sent."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def headers(self) -> dict[str, str]:
+        self.calls += 1
+        if self.calls > 1:
+            time.sleep(0.4)
+        return {"Authorization": "Bearer unit"}
+
+    def renew(self) -> bool:
+        return False
+
+
+def test_a_deadline_passing_between_tries_reports_the_answer_that_made_us_wait() -> None:
+    # Seen under load: the deadline passed between the wait and the next try, and the step's error said
+    # only "ran out of time", without the 503 the platform kept answering.
+    transport = httpx.MockTransport(lambda request: httpx.Response(503, json={"errors": "busy"}))
+    client = FlakyApi("http://127.0.0.1:9/unit", auth=SlowSecondToken())
+    http._clients["http://127.0.0.1:9"] = httpx.Client(transport=transport)
+    try:
+        with deadline_scope(0.3), pytest.raises(errors.ServerError) as caught:
+            client.request("list", "GET", "things")
+    finally:
+        http._clients.pop("http://127.0.0.1:9").close()
+    message = str(caught.value)
+    assert "HTTP 503" in message and "busy" in message, message
+    assert "PULUMI_WEBHOOKS_OPERATION_TIMEOUT" in message, message
+
+
 # -- redaction: every length, every escaped form, every logger, before any cut --------------------------
 def test_a_short_secret_is_masked_where_it_stands_alone() -> None:
     register_secret("x7")
