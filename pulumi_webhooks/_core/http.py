@@ -19,6 +19,7 @@ Per-platform clients (``shopline/api.py`` …) say *what* to call; this module s
 from __future__ import annotations
 
 import email.utils
+import functools
 import socket
 import ssl
 import threading
@@ -61,6 +62,21 @@ _clients: dict[str, httpx.Client] = {}
 _clients_lock = threading.Lock()
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The process's one verifying TLS context (certifi's roots, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``).
+    Loading the roots costs ~25 ms of CPU: done once, not per client (``warm_up`` does it off the first
+    create's path)."""
+    return httpx.create_ssl_context()
+
+
+@functools.cache
+def _no_tls_context() -> ssl.SSLContext:
+    """For a plain-http origin (the sandbox), which never speaks TLS (its client follows no redirect):
+    a context that trusts nothing, so that TLS there would fail rather than go unverified."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 def shared_client(base_url: str) -> httpx.Client:
     """The process-wide client for ``base_url``'s origin (connections are reused across resources)."""
     url = httpx.URL(base_url)
@@ -69,6 +85,7 @@ def shared_client(base_url: str) -> httpx.Client:
         client = _clients.get(origin)
         if client is None:
             client = _clients[origin] = httpx.Client(
+                verify=tls_context() if url.scheme == "https" else _no_tls_context(),
                 timeout=DEFAULT_TIMEOUT,
                 limits=httpx.Limits(max_connections=16, max_keepalive_connections=8, keepalive_expiry=30),
                 headers={"User-Agent": USER_AGENT},

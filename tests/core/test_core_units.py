@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import ssl
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -279,3 +280,20 @@ def test_credentials_are_checked_wherever_they_are_set(monkeypatch: pytest.Monke
     assert settings.header_credential_problem("tök") is not None
     assert settings.header_credential_problem("tok en") is not None
     assert settings.credential_problem(SETTING, "fine-token", field="token") is None
+
+
+def test_tls_roots_load_once_per_process_and_plain_http_clients_trust_nothing() -> None:
+    # Loading the roots costs ~25 ms of CPU: once per process (warm-up does it), not once per client.
+    # A plain-http origin (the sandbox) never speaks TLS; its context would refuse any certificate.
+    origins = ("https://a.unit.test", "https://b.unit.test", "http://127.0.0.1:9")
+    try:
+        a, b, plain = (http.shared_client(origin) for origin in origins)
+        contexts = [client._transport._pool._ssl_context for client in (a, b, plain)]  # type: ignore[attr-defined]
+    finally:
+        for origin in origins:
+            http._clients.pop(origin).close()
+    assert contexts[0] is contexts[1] is http.tls_context()
+    assert contexts[0].cert_store_stats()["x509_ca"] > 0
+    assert contexts[2] is not contexts[0]
+    assert contexts[2].verify_mode == ssl.CERT_REQUIRED and contexts[2].check_hostname
+    assert contexts[2].cert_store_stats()["x509_ca"] == 0
