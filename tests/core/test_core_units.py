@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from urllib.parse import quote, quote_plus
@@ -154,6 +156,16 @@ def test_token_cache_fetches_once_for_concurrent_callers() -> None:
     assert "secret" not in credential_key("url", "secret") and len(credential_key("a")) == 32
 
 
+@contextlib.contextmanager
+def answered_by(handler: Callable[[httpx.Request], httpx.Response]) -> Iterator[None]:
+    """FlakyApi's origin answered by ``handler`` (an edge no real server produces on cue)."""
+    http._clients["http://127.0.0.1:9"] = httpx.Client(transport=httpx.MockTransport(handler))
+    try:
+        yield
+    finally:
+        http._clients.pop("http://127.0.0.1:9").close()
+
+
 class FlakyApi(http.ApiClient):
     platform = "UNIT"
     max_attempts = 3
@@ -166,14 +178,9 @@ def test_deadline_stops_retries_with_a_clear_error() -> None:
         calls.append(time.monotonic())
         return httpx.Response(500, json={"errors": "boom"})
 
-    transport = httpx.MockTransport(handler)
     client = FlakyApi("http://127.0.0.1:9/unit")
-    http._clients["http://127.0.0.1:9"] = httpx.Client(transport=transport)
-    try:
-        with deadline_scope(0.5), pytest.raises(errors.ServerError) as caught:
-            client.request("list", "GET", "things")
-    finally:
-        http._clients.pop("http://127.0.0.1:9").close()
+    with answered_by(handler), deadline_scope(0.5), pytest.raises(errors.ServerError) as caught:
+        client.request("list", "GET", "things")
     assert "HTTP 500" in str(caught.value) and "boom" in str(caught.value)
     assert 1 <= len(calls) <= 3
 
@@ -198,14 +205,10 @@ class SlowSecondToken:
 def test_a_deadline_passing_between_tries_reports_the_answer_that_made_us_wait() -> None:
     # Seen under load: the deadline passed between the wait and the next try, and the step's error said
     # only "ran out of time", without the 503 the platform kept answering.
-    transport = httpx.MockTransport(lambda request: httpx.Response(503, json={"errors": "busy"}))
     client = FlakyApi("http://127.0.0.1:9/unit", auth=SlowSecondToken())
-    http._clients["http://127.0.0.1:9"] = httpx.Client(transport=transport)
-    try:
-        with deadline_scope(0.3), pytest.raises(errors.ServerError) as caught:
-            client.request("list", "GET", "things")
-    finally:
-        http._clients.pop("http://127.0.0.1:9").close()
+    busy = httpx.Response(503, json={"errors": "busy"})
+    with answered_by(lambda _: busy), deadline_scope(0.3), pytest.raises(errors.ServerError) as caught:
+        client.request("list", "GET", "things")
     message = str(caught.value)
     assert "HTTP 503" in message and "busy" in message, message
     assert "PULUMI_WEBHOOKS_OPERATION_TIMEOUT" in message, message
