@@ -65,8 +65,7 @@ _clients_lock = threading.Lock()
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """The process's one verifying TLS context (certifi's roots, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``).
-    Loading the roots costs ~25 ms of CPU: done once, not per client (``warm_up`` does it off the first
-    create's path)."""
+    Loading the roots costs ~25 ms of CPU: done once per process, not once per client."""
     return httpx.create_ssl_context()
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -48,31 +47,6 @@ log = get_logger("pulumi_webhooks.provider")
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for a value not known at preview
 PROVIDER_KEY = "__provider"
 MAX_CREATE_ATTEMPTS = 3
-
-_warming: set[str] = set()
-_warming_lock = threading.Lock()
-
-
-def warm_up(module: str, *, tls: bool) -> None:
-    """Import ``module`` (a platform's API client: httpx, pydantic, tenacity) in a background thread,
-    once per process, and load the TLS trust roots when ``tls``. Configure runs inside the first Check,
-    so this overlaps the Checks instead of holding up the first Create (and, through the import lock,
-    every Create behind it)."""
-    with _warming_lock:
-        if module in _warming:
-            return
-        _warming.add(module)
-
-    def load() -> None:
-        with contextlib.suppress(Exception):  # the first call does it again and reports the error
-            importlib.import_module(module)
-            if tls:
-                from pulumi_webhooks._core.http import tls_context
-
-                tls_context()
-
-    threading.Thread(target=load, name=f"warm-up {module}", daemon=True).start()
-
 
 Api = TypeVar("Api")
 Remote = TypeVar("Remote")
@@ -220,8 +194,6 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
     natural_key: ClassVar[str]
     # The credentials the platform reads from settings: checked wherever they are set (see Credential).
     credential_settings: ClassVar[tuple[Credential, ...]] = ()
-    # The settings naming the platform's endpoints (an https one means loading TLS roots in warm-up).
-    endpoint_settings: ClassVar[tuple[settings.Setting, ...]] = ()
 
     serialize_as_secret_always = True
 
@@ -233,9 +205,6 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
     def configure(self, req: ConfigureRequest) -> None:
         settings.load_stack_config(req.config)
         engine_log.attach()  # the CLI gave this process the engine's address: log lines reach the user
-        # An unset endpoint means the platform's own, which is https.
-        tls = any(not (settings.lookup(s) or "https:").startswith("http:") for s in self.endpoint_settings)
-        warm_up(type(self).__module__.rpartition(".")[0] + ".api", tls=tls)
 
     # -- check --------------------------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:

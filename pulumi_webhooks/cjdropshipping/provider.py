@@ -117,7 +117,6 @@ class CjWebhookSettingsProvider(WebhookProvider["CjApi", "CallbackSettings"]):
     platform = "CJdropshipping"
     fields = FIELDS
     natural_key = "account"
-    endpoint_settings = (BASE_URL,)
     credential_settings = (
         Credential("api_key", API_KEY, api_key_problem),
         Credential("access_token", ACCESS_TOKEN, settings.header_credential_problem),

@@ -102,7 +102,6 @@ class ShoplazzaWebhookProvider(WebhookProvider["ShoplazzaApi", "ShoplazzaWebhook
     platform = "Shoplazza"
     fields = FIELDS
     natural_key = "topic"
-    endpoint_settings = (BASE_URL,)
     credential_settings = (Credential("access_token", ACCESS_TOKEN, settings.header_credential_problem),)
 
     # -- configure / check --------------------------------------------------------------------------

@@ -123,7 +123,6 @@ class ShoplineWebhookProvider(WebhookProvider["ShoplineApi", "ShoplineWebhook"])
     platform = "SHOPLINE"
     fields = FIELDS
     natural_key = "topic and address"
-    endpoint_settings = (BASE_URL,)
     credential_settings = (Credential("access_token", ACCESS_TOKEN, settings.header_credential_problem),)
 
     # -- configure / check --------------------------------------------------------------------------

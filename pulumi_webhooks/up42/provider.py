@@ -120,7 +120,6 @@ class Up42WebhookProvider(WebhookProvider["Up42Api", "Up42Webhook"]):
     platform = "UP42"
     fields = FIELDS
     natural_key = "url"
-    endpoint_settings = (auth.BASE_URL, auth.AUTH_URL)
     credential_settings = (
         Credential("access_token", auth.ACCESS_TOKEN, settings.header_credential_problem),
         Credential("", auth.USERNAME),

@@ -286,7 +286,7 @@ def test_credentials_are_checked_wherever_they_are_set(monkeypatch: pytest.Monke
 
 
 def test_tls_roots_load_once_per_process_and_plain_http_clients_trust_nothing() -> None:
-    # Loading the roots costs ~25 ms of CPU: once per process (warm-up does it), not once per client.
+    # Loading the roots costs ~25 ms of CPU: once per process, not once per client.
     # A plain-http origin (the sandbox) never speaks TLS; its context would refuse any certificate.
     origins = ("https://a.unit.test", "https://b.unit.test", "http://127.0.0.1:9")
     try:
