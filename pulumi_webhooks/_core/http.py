@@ -63,7 +63,7 @@ _clients_lock = threading.Lock()
 
 
 @functools.cache
-def tls_context() -> ssl.SSLContext:
+def _tls_context() -> ssl.SSLContext:
     """The process's one verifying TLS context (certifi's roots, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``).
     Loading the roots costs ~25 ms of CPU: done once per process, not once per client."""
     return httpx.create_ssl_context()
@@ -84,7 +84,7 @@ def shared_client(base_url: str) -> httpx.Client:
         client = _clients.get(origin)
         if client is None:
             client = _clients[origin] = httpx.Client(
-                verify=tls_context() if url.scheme == "https" else _no_tls_context(),
+                verify=_tls_context() if url.scheme == "https" else _no_tls_context(),
                 timeout=DEFAULT_TIMEOUT,
                 limits=httpx.Limits(max_connections=16, max_keepalive_connections=8, keepalive_expiry=30),
                 headers={"User-Agent": USER_AGENT},
@@ -218,12 +218,13 @@ class ApiClient:
         started = time.monotonic()
         at_deadline = _StopAtDeadline()
         seen: set[type[errors.ApiError]] = set()
-        retried: list[errors.ApiError] = []  # the answer each retry followed (the last one is reported)
+        waited_on: errors.ApiError | None = None  # the answer the latest wait followed
 
         def before_sleep(state: Any) -> None:
+            nonlocal waited_on
             failure = state.outcome.exception() if state.outcome else None
             if isinstance(failure, errors.ApiError):
-                retried.append(failure)
+                waited_on = failure
             self._log_retry(operation, state)
 
         retrying = Retrying(
@@ -257,11 +258,11 @@ class ApiClient:
             except errors.OperationTimeoutError:
                 # The deadline passed during the last wait, before the next try was sent: report the
                 # answer that made us wait rather than a bare "ran out of time".
-                if not retried:
+                if waited_on is None:
                     raise
-                last = retried[-1]
-                last.gave_up(len(retried), time.monotonic() - started, out_of_time=True)
-                raise last from None
+                sent = retrying.statistics.get("attempt_number", 1) - 1  # the current try was not sent
+                waited_on.gave_up(sent, time.monotonic() - started, out_of_time=True)
+                raise waited_on from None
             except errors.ApiError as exc:
                 attempts = retrying.statistics.get("attempt_number", 1)
                 out_of_time = at_deadline.fired or exc.out_of_time

@@ -295,7 +295,7 @@ def test_tls_roots_load_once_per_process_and_plain_http_clients_trust_nothing() 
     finally:
         for origin in origins:
             http._clients.pop(origin).close()
-    assert contexts[0] is contexts[1] is http.tls_context()
+    assert contexts[0] is contexts[1] is http._tls_context()
     assert contexts[0].cert_store_stats()["x509_ca"] > 0
     assert contexts[2] is not contexts[0]
     assert contexts[2].verify_mode == ssl.CERT_REQUIRED and contexts[2].check_hostname
