@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import httpx
 import pytest
-from engine import Engine, ProviderHost
+from engine import Engine, ProviderHost, running_processes
 
 REPO = Path(__file__).resolve().parents[1]
 READY = re.compile(r"pulumi-webhooks sandbox listening on (http://127\.0\.0\.1:\d+)\n")
@@ -139,6 +139,17 @@ def _fresh_secret_register(monkeypatch: pytest.MonkeyPatch) -> None:
     from pulumi_webhooks._core import redact
 
     monkeypatch.setattr(redact, "_secrets", set(redact._secrets))
+
+
+@pytest.fixture(autouse=True)
+def _close_leftover_processes() -> Iterator[None]:
+    """Provider hosts and plugins a test started end with it, whoever started them (a tenant's engine, a
+    helper): left running, each holds ~70 MB and its threads until the worker exits. Those of wider
+    fixtures started before this one and are left to their own teardown."""
+    before = running_processes()
+    yield
+    for process in running_processes() - before:
+        process.close()
 
 
 EngineFactory = Callable[..., Engine]

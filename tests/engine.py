@@ -429,6 +429,16 @@ class EngineLogServer(engine_pb2_grpc.EngineServicer):
             return [e.message for e in self.entries if severity is None or e.severity == severity]
 
 
+_running: set[PluginProcess] = set()  # started and not closed yet, whoever started them
+_running_lock = threading.Lock()
+
+
+def running_processes() -> set[PluginProcess]:
+    """The plugin processes started and not closed yet (the test suite closes a test's leftovers)."""
+    with _running_lock:
+        return set(_running)
+
+
 class PluginProcess:
     """A provider plugin process as the CLI runs one: started with the engine's address as its last
     argument, its gRPC port read from the first line of its stdout, its stdout and stderr kept for
@@ -470,6 +480,8 @@ class PluginProcess:
     ) -> None:
         """Start `command`, wait for its port and connect to it."""
         self.engine_log.start()
+        with _running_lock:
+            _running.add(self)
         self._proc = subprocess.Popen(
             # The CLI passes the engine's address as the plugin's first argument.
             [*command, self.engine_log.address],
@@ -526,6 +538,8 @@ class PluginProcess:
                     stream.close()
             self._proc = None
         self.engine_log.stop()
+        with _running_lock:
+            _running.discard(self)
 
     def logs(self) -> str:
         """Everything the process wrote to stdout (after the port line) and stderr so far."""
