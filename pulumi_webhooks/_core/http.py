@@ -13,7 +13,10 @@ Per-platform clients (``shopline/api.py`` …) say *what* to call; this module s
   from its first :data:`MAX_ERROR_BODY_BYTES`): a larger answer fails at once and is not asked again;
 - every retry and wait is logged at INFO ("SHOPLINE create webhook: answered 429, waiting 2.0 s, try 2
   of 8"), which reaches the Pulumi engine's log (``_core/engine_log.py``);
-- a connection error names its cause: DNS, refused, TLS, connect or read timeout.
+- a connection error names its cause: DNS, refused, TLS, connect or read timeout;
+- an answer's wire shape is named by a function called once the answer is in (``model=lambda: wire.X``),
+  and the module of the shapes (:attr:`ApiClient.wire_module`: pydantic with them, ~40 ms of CPU) loads
+  on another thread while the process's first request is on the wire, not before it is sent.
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ import email.utils
 import functools
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 import httpx
-import pydantic
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -41,12 +44,19 @@ from tenacity.stop import stop_base
 from pulumi_webhooks._core import deadline as _deadline
 from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.deadline import DEADLINE_PASSED
+from pulumi_webhooks._core.lazy import import_in_background
 from pulumi_webhooks._core.pacing import RatePolicy, bucket
 from pulumi_webhooks._core.redact import clip, get_logger
 
+if TYPE_CHECKING:
+    import pydantic
+
 log = get_logger("pulumi_webhooks.http")
 
-Model = TypeVar("Model", bound=pydantic.BaseModel)
+Model = TypeVar("Model", bound="pydantic.BaseModel")
+# The answer's wire shape, named by a function called once the answer is in: the class (and pydantic)
+# need not be loaded before the request is sent.
+Shape = Callable[[], type[Model]]
 
 USER_AGENT = "pulumi-webhooks/0.1 (+https://github.com/pulumi-webhooks)"
 CONNECT_TIMEOUT = 10.0
@@ -76,15 +86,21 @@ def _no_tls_context() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
+@functools.lru_cache(maxsize=1024)
+def _origin(base_url: str) -> tuple[str, str]:
+    """``base_url``'s origin and scheme (parsed once: every request asks)."""
+    url = httpx.URL(base_url)
+    return f"{url.scheme}://{url.netloc.decode()}", url.scheme
+
+
 def shared_client(base_url: str) -> httpx.Client:
     """The process-wide client for ``base_url``'s origin (connections are reused across resources)."""
-    url = httpx.URL(base_url)
-    origin = f"{url.scheme}://{url.netloc.decode()}"
+    origin, scheme = _origin(base_url)
     with _clients_lock:
         client = _clients.get(origin)
         if client is None:
             client = _clients[origin] = httpx.Client(
-                verify=_tls_context() if url.scheme == "https" else _no_tls_context(),
+                verify=_tls_context() if scheme == "https" else _no_tls_context(),
                 timeout=DEFAULT_TIMEOUT,
                 limits=httpx.Limits(max_connections=16, max_keepalive_connections=8, keepalive_expiry=30),
                 headers={"User-Agent": USER_AGENT},
@@ -117,6 +133,19 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _load_once_sending(module: str) -> Callable[[str, Mapping[str, Any]], None]:
+    """An httpcore ``trace`` callback that starts importing ``module`` on another thread when the
+    request's headers go out: the connection is up and the client's own modules are loaded by then (an
+    import started earlier contends with them and delays the request), and the round trip's wait covers
+    most of it."""
+
+    def trace(event: str, _info: Mapping[str, Any]) -> None:
+        if event.endswith(".send_request_headers.started"):
+            import_in_background(module)
+
+    return trace
 
 
 # Transport failures that happen before the request is on the wire: always safe to retry.
@@ -177,6 +206,9 @@ class ApiClient:
     max_answer_bytes: ClassVar[int] = MAX_ANSWER_BYTES
     # Statuses that mean "not processed": safe to retry even for a create.
     not_processed_statuses: ClassVar[frozenset[int]] = frozenset({429, 503})
+    # The module of the platform's pydantic wire shapes, loaded on another thread while the first request
+    # is on the wire (the shapes are named by functions, ``model=lambda: wire.X``, called once it is in).
+    wire_module: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -207,12 +239,13 @@ class ApiClient:
         json: Any = None,
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str | int] | None = None,
-        model: type[Model] | None = None,
+        model: Shape[Model] | None = None,
         idempotent: bool | None = None,
         allow_statuses: frozenset[int] = frozenset(),
     ) -> tuple[httpx.Response, Model | None]:
         """Send one logical request, retrying as the rules above say. Returns the final response and
-        the body parsed into ``model`` (None when no model is given or the status is allowed)."""
+        the body parsed into the class ``model()`` names (None when no model is given or the status is
+        allowed)."""
         if idempotent is None:
             idempotent = method.upper() != "POST"
         started = time.monotonic()
@@ -297,7 +330,7 @@ class ApiClient:
         json: Any,
         data: Mapping[str, str] | None,
         params: Mapping[str, str | int] | None,
-        model: type[Model] | None,
+        model: Shape[Model] | None,
         allow_statuses: frozenset[int],
     ) -> tuple[httpx.Response, Model | None]:
         _deadline.remaining(f"{self.platform} {operation}")
@@ -321,6 +354,8 @@ class ApiClient:
             request = client.build_request(
                 method, url, json=json, data=data, params=params, headers=headers, timeout=timeout
             )
+            if self.wire_module is not None and self.wire_module not in sys.modules:
+                request.extensions["trace"] = _load_once_sending(self.wire_module)
             streamed = client.send(request, stream=True)
             try:
                 response = self._read_answer(operation, streamed)
@@ -335,7 +370,7 @@ class ApiClient:
             "%s %s %s -> %d (request id %s, %.0f ms)",
             self.platform,
             method,
-            httpx.URL(url).path,
+            request.url.path,
             response.status_code,
             request_id,
             (time.monotonic() - started) * 1000,
@@ -351,8 +386,11 @@ class ApiClient:
         self.check_body(operation, response, body, request_id)
         if model is None:
             return response, None
+        shape = model()
+        import pydantic  # loaded with the shape's module: not at this module's import
+
         try:
-            return response, model.model_validate(body)
+            return response, shape.model_validate(body)
         except pydantic.ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "body"

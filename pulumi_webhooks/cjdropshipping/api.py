@@ -9,17 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import httpx
-import pydantic
-from pydantic import BeforeValidator, ConfigDict, Field
 
 from pulumi_webhooks._core import errors
 from pulumi_webhooks._core.http import ApiClient, Auth
 from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks._core.redact import clip, get_logger, register_secret
 from pulumi_webhooks.cjdropshipping.topics import CANCEL, ENABLE, GROUPS
+
+if TYPE_CHECKING:
+    from pulumi_webhooks.cjdropshipping import models as wire
+    from pulumi_webhooks.cjdropshipping.models import AccountSettings, TokenGrant
+else:
+    from pulumi_webhooks._core.lazy import LazyModule
+
+    wire = LazyModule("pulumi_webhooks.cjdropshipping.models")
 
 PLATFORM = "CJdropshipping"
 log = get_logger("pulumi_webhooks.cjdropshipping")
@@ -49,42 +55,6 @@ REQUIREMENTS_HINT = (
 def is_validation_code(code: int) -> bool:
     """1606xxx/1607xxx (webhook settings), 1600300 (param error), 16900xxx (malformed request)."""
     return code // 1000 in (1606, 1607) or code == PARAM_ERROR or code // 1000 == 16900
-
-
-# -- wire shapes ------------------------------------------------------------------------------------
-# A Long on the wire; kept as text because it is the HMAC key CJ signs deliveries with.
-OpenId = Annotated[str | None, BeforeValidator(lambda value: None if value is None else str(value))]
-
-
-class TokenGrant(pydantic.BaseModel):
-    """``data`` of getAccessToken and refreshAccessToken (refresh answers without ``openId``)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    # repr=False: the tokens and the openId (the delivery signing key) never show in a repr.
-    open_id: OpenId = Field(None, alias="openId", repr=False)
-    access_token: str = Field(alias="accessToken", min_length=1, repr=False)
-    access_token_expiry: str | None = Field(None, alias="accessTokenExpiryDate")
-    refresh_token: str | None = Field(None, alias="refreshToken", repr=False)
-    refresh_token_expiry: str | None = Field(None, alias="refreshTokenExpiryDate")
-
-
-class TokenEnvelope(pydantic.BaseModel):
-    data: TokenGrant
-
-
-class AccountSettings(pydantic.BaseModel):
-    """``data`` of ``GET /setting/get``: only what we use; the ``callback`` block is parsed tolerantly."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    open_id: OpenId = Field(None, alias="openId", repr=False)  # the delivery signing key
-    setting: dict[str, Any] | None = None
-    callback: Any = None
-
-
-class SettingsEnvelope(pydantic.BaseModel):
-    data: AccountSettings
 
 
 @dataclass(frozen=True)
@@ -163,6 +133,7 @@ class CjClient(ApiClient):
     """What every CJ call shares: the envelope, CJ's codes, and the request id from the body."""
 
     platform = PLATFORM
+    wire_module = wire.__name__
     request_id_headers = ()  # CJ puts `requestId` in the body: see _request_id
     auth_hint = (
         "Check the API key (the `api_key` input, stack config `cjdropshipping:apiKey` or CJ_API_KEY) or "
@@ -262,7 +233,7 @@ class CjAuthApi(CjClient):
             "POST",
             "authentication/getAccessToken",
             json={"apiKey": api_key},
-            model=TokenEnvelope,
+            model=lambda: wire.TokenEnvelope,
             idempotent=True,
         )
         assert envelope is not None
@@ -274,7 +245,7 @@ class CjAuthApi(CjClient):
             "POST",
             "authentication/refreshAccessToken",
             json={"refreshToken": refresh_token},
-            model=TokenEnvelope,
+            model=lambda: wire.TokenEnvelope,
             idempotent=True,
         )
         assert envelope is not None
@@ -310,7 +281,7 @@ class CjApi(CjClient):
         return self.auth.open_id or self.seen_open_id or self.get_settings().open_id
 
     def get_settings(self) -> AccountSettings:
-        _, envelope = self.request("read settings", "GET", "setting/get", model=SettingsEnvelope)
+        _, envelope = self.request("read settings", "GET", "setting/get", model=lambda: wire.SettingsEnvelope)
         assert envelope is not None
         if envelope.data.open_id:
             register_secret(envelope.data.open_id)

@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
@@ -45,13 +45,10 @@ from pulumi_webhooks._core import errors
 from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks._core.redact import get_logger, register_secret
 from pulumi_webhooks._core.tokens import Token, credential_key, failed_token_requests, tokens
-from pulumi_webhooks.cjdropshipping.api import (
-    AUTH_HEADER,
-    PLATFORM,
-    TOO_MANY_REQUESTS,
-    CjAuthApi,
-    TokenGrant,
-)
+from pulumi_webhooks.cjdropshipping.api import AUTH_HEADER, PLATFORM, TOO_MANY_REQUESTS, CjAuthApi
+
+if TYPE_CHECKING:
+    from pulumi_webhooks.cjdropshipping.models import TokenGrant
 
 if sys.platform != "win32":  # POSIX: an advisory lock across processes; elsewhere only the in-process one
     import fcntl

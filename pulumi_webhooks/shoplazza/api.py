@@ -14,15 +14,21 @@ Answers are ``{"webhook": {…}}`` / ``{"webhooks": […]}`` in both; errors are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import pydantic
+from typing import TYPE_CHECKING, Any
 
 from pulumi_webhooks._core import errors
 from pulumi_webhooks._core.http import ApiClient
 from pulumi_webhooks._core.listing import RunListing
 from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks._core.tokens import credential_key
+
+if TYPE_CHECKING:
+    from pulumi_webhooks.shoplazza import models as wire
+    from pulumi_webhooks.shoplazza.models import ShoplazzaWebhook
+else:
+    from pulumi_webhooks._core.lazy import LazyModule
+
+    wire = LazyModule("pulumi_webhooks.shoplazza.models")
 
 # 2 requests/s per app and store (rate-limits docs); the bucket size is only given as an example ("say,
 # 60"), so we burst little and pace slightly under the documented rate.
@@ -50,28 +56,6 @@ WIRE_FORMATS: dict[str, WireFormat] = {
 SUPPORTED_VERSIONS: tuple[str, ...] = tuple(WIRE_FORMATS)
 
 
-class ShoplazzaWebhook(pydantic.BaseModel):
-    """One subscription as Shoplazza returns it."""
-
-    model_config = pydantic.ConfigDict(extra="ignore")
-
-    id: str
-    address: str
-    topic: str
-    created_at: str | None = None
-    updated_at: str | None = None
-
-
-class WebhookEnvelope(pydantic.BaseModel):
-    webhook: ShoplazzaWebhook
-
-
-class WebhookPage(pydantic.BaseModel):
-    webhooks: list[ShoplazzaWebhook]
-    cursor: str | None = None  # 2025-06 and later
-    has_more: bool = False
-
-
 # One listing per shop and app (token) per run, shared by look-ups and refresh reads.
 _listing: RunListing[ShoplazzaWebhook] = RunListing(lambda webhook: webhook.id)
 
@@ -80,6 +64,7 @@ class ShoplazzaApi(ApiClient):
     """The webhook calls of one shop's Open API, in the wire format of one API version."""
 
     platform = "Shoplazza"
+    wire_module = wire.__name__
     request_id_headers = ("x-request-id", "x-trace-id", "traceid")
     auth_hint = (
         "Check the access token (the `access_token` input, stack config `shoplazza:accessToken` or "
@@ -119,7 +104,9 @@ class ShoplazzaApi(ApiClient):
                 params = {**query, "page_size": page_size, **({"cursor": cursor} if cursor else {})}
             else:
                 params = {**query, "limit": page_size, "page": page_number}
-            _, page = self.request("list webhooks", "GET", "webhooks", params=params, model=WebhookPage)
+            _, page = self.request(
+                "list webhooks", "GET", "webhooks", params=params, model=lambda: wire.WebhookPage
+            )
             assert page is not None
             found.extend(page.webhooks)
             if self.wire.cursor_paging:
@@ -156,7 +143,9 @@ class ShoplazzaApi(ApiClient):
     def _write(self, operation: str, method: str, path: str, body: dict[str, Any]) -> ShoplazzaWebhook:
         try:
             with _listing.writing(self._listing_key):
-                _, envelope = self.request(operation, method, path, json=body, model=WebhookEnvelope)
+                _, envelope = self.request(
+                    operation, method, path, json=body, model=lambda: wire.WebhookEnvelope
+                )
         except errors.ApiValidationError as exc:
             if exc.detail and any(words in exc.detail.lower() for words in _TOPIC_TAKEN):
                 raise _as_conflict(exc) from None

@@ -27,7 +27,8 @@ from pulumi_webhooks._core.urls import api_base_url_problem, base_url_template_p
 from pulumi_webhooks.shoplazza.topics import TOPICS
 
 if TYPE_CHECKING:  # the API client (httpx, pydantic) loads at the first call: a program never needs it
-    from pulumi_webhooks.shoplazza.api import ShoplazzaApi, ShoplazzaWebhook
+    from pulumi_webhooks.shoplazza.api import ShoplazzaApi
+    from pulumi_webhooks.shoplazza.models import ShoplazzaWebhook
 
 # -- schema ------------------------------------------------------------------------------------------
 ACCESS_TOKEN = settings.Setting("shoplazza:accessToken", "SHOPLAZZA_ACCESS_TOKEN", secret=True)

@@ -6,15 +6,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-import pydantic
 
 from pulumi_webhooks._core.http import ApiClient
 from pulumi_webhooks._core.listing import RunListing
 from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks._core.tokens import credential_key
+
+if TYPE_CHECKING:
+    from pulumi_webhooks.shopline import models as wire
+    from pulumi_webhooks.shopline.models import ShoplineWebhook
+else:
+    from pulumi_webhooks._core.lazy import LazyModule
+
+    wire = LazyModule("pulumi_webhooks.shopline.models")
 
 # 4 requests/s per app per store, leaky bucket of 40 (flow-control docs); Enterprise plans are "unlimited".
 # We pace with the documented bucket exactly (burst = bucket, the store's rate): `_core/pacing.py` counts a
@@ -32,27 +40,6 @@ def rate_policy(qps: float | None = DOCUMENTED_QPS) -> RatePolicy | None:
 DEFAULT_RATE = rate_policy()
 
 
-class ShoplineWebhook(pydantic.BaseModel):
-    """One subscription as SHOPLINE returns it."""
-
-    model_config = pydantic.ConfigDict(extra="ignore")
-
-    id: int
-    address: str
-    topic: str
-    api_version: str
-    created_at: str | None = None
-    updated_at: str | None = None
-
-
-class WebhookEnvelope(pydantic.BaseModel):
-    webhook: ShoplineWebhook
-
-
-class WebhookListEnvelope(pydantic.BaseModel):
-    webhooks: list[ShoplineWebhook]
-
-
 # One listing per store and app (token) per run, shared by look-ups and refresh reads.
 _listing: RunListing[ShoplineWebhook] = RunListing(lambda webhook: webhook.id)
 
@@ -61,6 +48,7 @@ class ShoplineApi(ApiClient):
     """The webhook calls of one store's Admin API."""
 
     platform = "SHOPLINE"
+    wire_module = wire.__name__
     request_id_headers = ("traceId", "x-trace-id")
     auth_hint = (
         "Check the access token (the `access_token` input, stack config `shopline:accessToken` or "
@@ -90,7 +78,7 @@ class ShoplineApi(ApiClient):
         params: dict[str, str | int] | None = None
         for _ in range(MAX_PAGES):
             response, page = self.request(
-                "list webhooks", "GET", "webhooks.json", params=params, model=WebhookListEnvelope
+                "list webhooks", "GET", "webhooks.json", params=params, model=lambda: wire.WebhookListEnvelope
             )
             assert page is not None
             found.extend(page.webhooks)
@@ -103,7 +91,7 @@ class ShoplineApi(ApiClient):
         body = {"webhook": {"address": address, "api_version": api_version, "topic": topic}}
         with _listing.writing(self._listing_key):
             _, envelope = self.request(
-                "create webhook", "POST", "webhooks.json", json=body, model=WebhookEnvelope
+                "create webhook", "POST", "webhooks.json", json=body, model=lambda: wire.WebhookEnvelope
             )
         assert envelope is not None
         _listing.put(self._listing_key, envelope.webhook)
@@ -113,7 +101,11 @@ class ShoplineApi(ApiClient):
         body = {"webhook": {"address": address}}
         with _listing.writing(self._listing_key):
             _, envelope = self.request(
-                "update webhook", "PUT", f"{webhook_id}/webhooks.json", json=body, model=WebhookEnvelope
+                "update webhook",
+                "PUT",
+                f"{webhook_id}/webhooks.json",
+                json=body,
+                model=lambda: wire.WebhookEnvelope,
             )
         assert envelope is not None
         _listing.put(self._listing_key, envelope.webhook)

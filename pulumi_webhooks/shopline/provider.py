@@ -27,7 +27,8 @@ from pulumi_webhooks._core.urls import api_base_url_problem, base_url_template_p
 from pulumi_webhooks.shopline.topics import unknown_topic_reason
 
 if TYPE_CHECKING:  # the API client (httpx, pydantic) loads at the first call: a program never needs it
-    from pulumi_webhooks.shopline.api import ShoplineApi, ShoplineWebhook
+    from pulumi_webhooks.shopline.api import ShoplineApi
+    from pulumi_webhooks.shopline.models import ShoplineWebhook
 
 # -- schema ------------------------------------------------------------------------------------------
 ACCESS_TOKEN = settings.Setting("shopline:accessToken", "SHOPLINE_ACCESS_TOKEN", secret=True)

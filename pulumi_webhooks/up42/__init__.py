@@ -14,12 +14,8 @@ from pulumi_webhooks._core.lazy import lazy_exports
 from pulumi_webhooks.up42.topics import EVENTS
 
 if TYPE_CHECKING:
-    from pulumi_webhooks.up42.api import (
-        WebhookEvent,
-        WebhookTestResult,
-        get_webhook_events,
-        run_webhook_tests,
-    )
+    from pulumi_webhooks.up42.api import get_webhook_events, run_webhook_tests
+    from pulumi_webhooks.up42.models import WebhookEvent, WebhookTestResult
     from pulumi_webhooks.up42.resource import Webhook, WebhookArgs
 
 __all__ = [
@@ -38,8 +34,8 @@ __getattr__ = lazy_exports(
     {
         "Webhook": "resource",
         "WebhookArgs": "resource",
-        "WebhookEvent": "api",
-        "WebhookTestResult": "api",
+        "WebhookEvent": "models",
+        "WebhookTestResult": "models",
         "get_webhook_events": "api",
         "run_webhook_tests": "api",
     },

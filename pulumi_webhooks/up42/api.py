@@ -1,9 +1,9 @@
-"""What to call on UP42: the workspace webhook endpoints, the event catalog, and their wire shapes.
+"""What to call on UP42: the workspace webhook endpoints, the event catalog and the token endpoint.
 
 API root ``https://api.up42.com`` (EU) or ``https://api.sa.up42.com`` (SA); the webhook paths are not
 under ``/v2`` (docs and the old SDK agree). Every answer is wrapped as ``{"data": …, "error": …}``.
 ``PUT`` replaces the whole webhook, so every write sends every declared field (an absent secret is left
-out, never sent as null: :class:`WebhookWrite`).
+out, never sent as null: ``models.WebhookWrite``).
 
 Also the two plain functions for programs and scripts, :func:`get_webhook_events` and
 :func:`run_webhook_tests`, which read the same settings as the provider (environment, explicit values).
@@ -12,97 +12,32 @@ Also the two plain functions for programs and scripts, :func:`get_webhook_events
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
 
 from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.deadline import deadline_scope
 from pulumi_webhooks._core.http import ApiClient, AttemptBudget, Auth, error_class_for
 from pulumi_webhooks._core.listing import RunListing
 from pulumi_webhooks._core.pacing import RatePolicy
-from pulumi_webhooks._core.redact import clip, get_logger, register_secret
+from pulumi_webhooks._core.redact import clip, get_logger
 from pulumi_webhooks._core.tokens import Token
 from pulumi_webhooks.up42 import auth
+
+if TYPE_CHECKING:
+    from pulumi_webhooks.up42 import models as wire
+    from pulumi_webhooks.up42.models import Up42Webhook, WebhookEvent, WebhookTestResult
+else:
+    from pulumi_webhooks._core.lazy import LazyModule
+
+    wire = LazyModule("pulumi_webhooks.up42.models")
 
 log = get_logger("pulumi_webhooks.up42")
 
 # UP42 publishes no number, only that it answers 429. A modest pace keeps a large stack clear of it;
 # the client still honours 429 + Retry-After when the platform's limit is lower.
 RATE = RatePolicy(per_second=10.0, burst=20)
-
-
-class Up42Webhook(BaseModel):
-    """One webhook as UP42 returns it. The secret comes back in clear text (``""`` when none): it is
-    registered with the redactor as soon as it is parsed and never shown by ``repr``."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    id: str
-    url: str
-    name: str
-    events: list[str]
-    active: bool = False
-    secret: str | None = Field(default=None, repr=False)
-    created_at: str | None = Field(default=None, alias="createdAt")
-    updated_at: str | None = Field(default=None, alias="updatedAt")
-
-    def model_post_init(self, _context: Any) -> None:
-        register_secret(self.secret)
-
-
-class WebhookEvent(BaseModel):
-    """One entry of the event catalog (``GET /webhooks/events``)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    name: str
-    title: str | None = None
-    category: str | None = None
-    description: str | None = None
-    documentation: str | None = None
-
-
-class WebhookTestResult(BaseModel):
-    """The answer of ``POST /workspaces/{ws}/webhooks/{id}/tests``."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
-    started_at: str | None = Field(default=None, alias="startedAt")
-    tests_run: int = Field(alias="testsRun")
-    tests_succeeded: int = Field(alias="testsSucceeded")
-    tests_failed: int | None = Field(default=None, alias="testsFailed")  # missing in the SDK's fixture
-    tests: list[Any] = Field(default_factory=list)
-
-    @property
-    def failed(self) -> int:
-        return self.tests_failed if self.tests_failed is not None else self.tests_run - self.tests_succeeded
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0
-
-    def summary(self) -> str:
-        return f"testsRun {self.tests_run}, testsSucceeded {self.tests_succeeded}, testsFailed {self.failed}"
-
-
-class WebhookEnvelope(BaseModel):
-    data: Up42Webhook
-
-
-class WebhookListEnvelope(BaseModel):
-    data: list[Up42Webhook]
-
-
-class EventListEnvelope(BaseModel):
-    data: list[WebhookEvent]
-
-
-class TestResultEnvelope(BaseModel):
-    __test__ = False  # not a pytest class
-
-    data: WebhookTestResult
 
 
 # One listing per workspace per run, shared by look-ups and refresh reads.
@@ -114,6 +49,7 @@ class Up42Api(ApiClient):
     create (the webhook is then its own to remove if the operation fails afterwards)."""
 
     platform = auth.PLATFORM
+    wire_module = wire.__name__
     request_id_headers = auth.REQUEST_ID_HEADERS
     auth_hint = auth.CREDENTIALS_HINT
 
@@ -170,13 +106,18 @@ class Up42Api(ApiClient):
 
     # -- the calls ----------------------------------------------------------------------------------
     def list_events(self) -> list[WebhookEvent]:
-        _, envelope = self.request("get webhook events", "GET", "webhooks/events", model=EventListEnvelope)
+        _, envelope = self.request(
+            "get webhook events", "GET", "webhooks/events", model=lambda: wire.EventListEnvelope
+        )
         assert envelope is not None
         return envelope.data
 
     def list_webhooks(self, workspace_id: str) -> list[Up42Webhook]:
         _, envelope = self.request(
-            "list webhooks", "GET", f"workspaces/{workspace_id}/webhooks", model=WebhookListEnvelope
+            "list webhooks",
+            "GET",
+            f"workspaces/{workspace_id}/webhooks",
+            model=lambda: wire.WebhookListEnvelope,
         )
         assert envelope is not None
         return envelope.data
@@ -197,7 +138,7 @@ class Up42Api(ApiClient):
                 "POST",
                 f"workspaces/{workspace_id}/webhooks",
                 json=body,
-                model=WebhookEnvelope,
+                model=lambda: wire.WebhookEnvelope,
             )
         assert envelope is not None
         _listing.put(self._key(workspace_id), envelope.data)
@@ -210,7 +151,7 @@ class Up42Api(ApiClient):
                 "PUT",
                 f"workspaces/{workspace_id}/webhooks/{webhook_id}",
                 json=body,
-                model=WebhookEnvelope,
+                model=lambda: wire.WebhookEnvelope,
             )
         assert envelope is not None
         _listing.put(self._key(workspace_id), envelope.data)
@@ -236,33 +177,16 @@ class Up42Api(ApiClient):
             "test webhook",
             "POST",
             f"workspaces/{workspace_id}/webhooks/{webhook_id}/tests",
-            model=TestResultEnvelope,
+            model=lambda: wire.TestResultEnvelope,
         )
         assert envelope is not None
         return envelope.data
 
 
-class WebhookWrite(BaseModel):
-    """The body of a create or a full replacement (PUT). ``secret`` is an optional string in the
-    reference (no null shown): without one it is left out, never sent as ``null``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    events: list[str]
-    name: str
-    url: str
-    secret: str | None = Field(default=None, repr=False)
-    # Ours defaults to True where UP42's defaults to false: a deliberate difference (docs/up42.md).
-    active: bool = True
-
-    def wire(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
-
-
 def webhook_body(inputs: Any) -> dict[str, Any]:
     """The body of a create or update: every field the declaration has, always (PUT replaces the
     webhook, so what is left out takes UP42's default: no secret)."""
-    return WebhookWrite(
+    return wire.WebhookWrite(
         events=sorted(set(inputs["events"])),
         name=inputs["name"],
         url=inputs["url"],
@@ -324,18 +248,12 @@ def _renew_at(issued: float, lifetime: float) -> float:
     return issued + lifetime - min(auth.RENEW_MARGIN, lifetime / 2)
 
 
-class TokenAnswer(BaseModel):
-    """The OpenID Connect token endpoint's answer (the fields we use)."""
-
-    access_token: str = Field(min_length=1)
-    expires_in: float = Field(default=300.0, gt=0)
-
-
 class TokenClient(ApiClient):
     """The token endpoint. The one layer of retries of a token request (``_core/tokens.py``): each kind
     of failure is tried again once; the API request that needed the token does not repeat it."""
 
     platform = auth.PLATFORM
+    wire_module = wire.__name__
     request_id_headers = auth.REQUEST_ID_HEADERS
     auth_hint = auth.CREDENTIALS_HINT
     max_attempts = 3
@@ -356,7 +274,7 @@ def request_token(
     form = {"grant_type": "password", "client_id": auth.CLIENT_ID, "username": username, "password": password}
     issued = time.time()
     _, answer = TokenClient(token_url, headers={"Accept": "application/json"}, budget=budget).request(
-        auth.TOKEN_OPERATION, "POST", "", data=form, model=TokenAnswer, idempotent=True
+        auth.TOKEN_OPERATION, "POST", "", data=form, model=lambda: wire.TokenAnswer, idempotent=True
     )
     assert answer is not None
     log.debug("UP42: new access token, valid for %.0f s", answer.expires_in)

@@ -34,7 +34,8 @@ from pulumi_webhooks.up42 import auth
 from pulumi_webhooks.up42.topics import EVENTS, event_catalog
 
 if TYPE_CHECKING:  # the API client (httpx, pydantic) loads at the first call: a program never needs it
-    from pulumi_webhooks.up42.api import Up42Api, Up42Webhook
+    from pulumi_webhooks.up42.api import Up42Api
+    from pulumi_webhooks.up42.models import Up42Webhook
 
 # -- schema ------------------------------------------------------------------------------------------
 # UP42 publishes no limits; these are ours, generous enough for any real receiver and display name.

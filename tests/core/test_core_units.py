@@ -7,11 +7,14 @@ import json
 import logging
 import re
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import httpx
@@ -23,6 +26,7 @@ from hypothesis import strategies as st
 from pulumi_webhooks import errors
 from pulumi_webhooks._core import http, settings
 from pulumi_webhooks._core.deadline import deadline_scope
+from pulumi_webhooks._core.lazy import LazyModule, import_in_background
 from pulumi_webhooks._core.pacing import RatePolicy, TokenBucket
 from pulumi_webhooks._core.redact import ELLIPSIS, MASK, clip, excerpt, get_logger, redact, register_secret
 from pulumi_webhooks._core.tokens import Token, TokenCache, credential_key
@@ -300,3 +304,24 @@ def test_tls_roots_load_once_per_process_and_plain_http_clients_trust_nothing() 
     assert contexts[2] is not contexts[0]
     assert contexts[2].verify_mode == ssl.CERT_REQUIRED and contexts[2].check_hostname
     assert contexts[2].cert_store_stats()["x509_ca"] == 0
+
+
+def test_a_lazy_module_loads_once_for_many_threads_and_a_failed_background_import_raises_where_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wire shapes' module: loaded by the first attribute access, the same class for every thread
+    racing for it; an import that fails in the background fails again, visibly, in the thread that
+    needs the module."""
+    (tmp_path / "wire_probe.py").write_text("import time\ntime.sleep(0.05)\nclass Shape:\n    pass\n")
+    (tmp_path / "broken_probe.py").write_text("raise ImportError('the wire module is broken')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "wire_probe", raising=False)
+    wire = LazyModule("wire_probe")
+    import_in_background("wire_probe")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        shapes = set(pool.map(lambda _: wire.Shape, range(8)))
+    assert len(shapes) == 1 and sys.modules["wire_probe"].Shape in shapes
+
+    import_in_background("broken_probe")
+    with pytest.raises(ImportError, match="the wire module is broken"):
+        LazyModule("broken_probe").Shape  # noqa: B018 (the access is the test)

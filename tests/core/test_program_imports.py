@@ -1,13 +1,18 @@
 """A program that declares resources does not load the HTTP client stack: only the provider host needs
-httpx, pydantic and tenacity (program start-up stays close to `import pulumi`; benchmarks/ times it)."""
+httpx, pydantic and tenacity (program start-up stays close to `import pulumi`; benchmarks/ times it).
+In the host, a platform's first request leaves before pydantic and the wire shapes load: they load on
+another thread while the request is on the wire (benchmarks/ times the first request)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
+import httpx
 import pytest
+from conftest import SandboxProcess
 from engine import REPO_ROOT
 
 HEAVY = ("httpx", "pydantic", "tenacity")
@@ -52,3 +57,67 @@ def test_the_command_dispatcher_loads_no_command_and_no_http_client() -> None:
         [sys.executable, "-c", child], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout) == []
+
+
+@pytest.mark.parametrize(
+    "module", ["shopline.api", "shoplazza.api", "up42.api", "up42.auth", "cjdropshipping.auth"]
+)
+def test_the_api_clients_load_without_pydantic(module: str) -> None:
+    child = f"import sys, pulumi_webhooks.{module}; print('pydantic' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", child], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
+
+
+FIRST_REQUEST = """
+import json, sys
+from pulumi_webhooks._core import http
+from pulumi_webhooks.shopline.provider import ShoplineWebhookProvider
+
+loaded_at_send = []
+shared = http.shared_client
+
+def watched(base_url):
+    client = shared(base_url)
+    client.event_hooks = {{"request": [lambda request: loaded_at_send.append("pydantic" in sys.modules)]}}
+    return client
+
+http.shared_client = watched
+result = ShoplineWebhookProvider().read("shop1/{webhook_id}", {{"handle": "shop1"}})
+print(json.dumps({{
+    "loaded_at_send": loaded_at_send,
+    "wire_loaded": "pulumi_webhooks.shopline.models" in sys.modules,
+    "found": result.id == "shop1/{webhook_id}" and result.outs["address"],
+}}))
+"""
+
+
+def test_the_first_request_leaves_before_pydantic_loads_and_its_answer_is_parsed(
+    sandbox: SandboxProcess,
+) -> None:
+    created = httpx.post(
+        sandbox.base_url("shopline", "/shop1/admin/openapi/v20260301/webhooks.json"),
+        json={
+            "webhook": {
+                "topic": "orders/create",
+                "address": "https://hooks.example.com/a",
+                "api_version": "v20260301",
+            }
+        },
+        headers={"Authorization": "Bearer shpat-first"},
+    ).json()["webhook"]
+    child = FIRST_REQUEST.format(webhook_id=created["id"])
+    env = {
+        **os.environ,
+        "SHOPLINE_BASE_URL": sandbox.base_url("shopline", "/{handle}"),
+        "SHOPLINE_ACCESS_TOKEN": "shpat-first",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", child], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == {
+        "loaded_at_send": [False],
+        "wire_loaded": True,
+        "found": "https://hooks.example.com/a",
+    }

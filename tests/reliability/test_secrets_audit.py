@@ -38,8 +38,8 @@ from pulumi_webhooks.cjdropshipping.auth import AccessTokenAuth, ApiKeyAuth
 from pulumi_webhooks.cjdropshipping.provider import CjWebhookSettingsProvider
 from pulumi_webhooks.shoplazza.provider import ShoplazzaWebhookProvider
 from pulumi_webhooks.shopline.provider import ShoplineWebhookProvider
-from pulumi_webhooks.up42.api import Up42Webhook
 from pulumi_webhooks.up42.auth import Credentials, Up42Auth
+from pulumi_webhooks.up42.models import Up42Webhook
 from pulumi_webhooks.up42.provider import Up42WebhookProvider
 from reliability.harness import (
     SECRETS,
@@ -606,7 +606,8 @@ def test_a_short_up42_signing_secret_fails_check(sandbox: SandboxProcess, audit:
 
 
 def test_args_and_wire_models_never_show_a_secret_in_their_repr() -> None:
-    from pulumi_webhooks.cjdropshipping.api import AccountSettings, CallbackSettings, TokenGrant
+    from pulumi_webhooks.cjdropshipping.api import CallbackSettings
+    from pulumi_webhooks.cjdropshipping.models import AccountSettings, TokenGrant
 
     secrets = ["args-token-5e4d3c2b", "args-key-@api@9a8b7c", "args-secret-1f2e3d4c5b", "open-id-424242"]
     holders: list[object] = [
