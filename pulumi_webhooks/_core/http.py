@@ -135,6 +135,7 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+@functools.cache  # one callback per module, not one per request until the module is in
 def _load_once_sending(module: str) -> Callable[[str, Mapping[str, Any]], None]:
     """An httpcore ``trace`` callback that starts importing ``module`` on another thread when the
     request's headers go out: the connection is up and the client's own modules are loaded by then (an

@@ -2,7 +2,7 @@
 
 The provider host, the sandbox and ``pulumi-webhooks trigger`` need a platform's topic catalog or its
 provider, not the program-side resource classes; those load when a program first touches them. A
-platform's wire shapes (pydantic) load on another thread while the first request is prepared and sent.
+platform's wire shapes (pydantic) load on another thread once the first request's headers go out.
 """
 
 from __future__ import annotations
