@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from conftest import SandboxProcess, start_sandbox_process, stop_sandbox_process
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pulumi_webhooks.sandbox._core import MAX_FAULT_PATH, MAX_PATH_PATTERN, compile_path_pattern
@@ -330,4 +330,6 @@ def patterns(draw: st.DrawFn, depth: int = 0) -> str:
 @settings(max_examples=300, deadline=None)
 @given(pattern=patterns(), path=st.text(alphabet="ab/1.c", max_size=12))
 def test_fault_patterns_answer_as_re_search(pattern: str, path: str) -> None:
+    # Nested groups can draw a pattern over the sandbox's length cap, which is refused (tested above).
+    assume(len(pattern) <= MAX_PATH_PATTERN)
     assert (compile_path_pattern(pattern).search(path) is not None) == bool(re.search(pattern, path))
