@@ -1,7 +1,8 @@
 """How to call a platform: one pooled client per endpoint, pacing, retries, and error mapping.
 
 Per-platform clients (``shopline/api.py`` …) say *what* to call; this module says *how*. Rules:
-- one ``httpx.Client`` per origin for the whole process, created lazily, shared by every thread;
+- one ``httpx.Client`` per origin for the whole process, created lazily, shared by every thread (and
+  by every credential: it keeps no cookies, so nothing one answer sets reaches another's request);
 - every request waits for the store's rate-limit bucket first;
 - 429, 5xx, transport errors and unreadable bodies are retried with exponential backoff and jitter,
   honouring ``Retry-After``, bounded by an attempt count and by the operation's deadline;
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import http.cookiejar
 import socket
 import ssl
 import sys
@@ -86,6 +88,13 @@ def _no_tls_context() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
+def _no_cookies() -> http.cookiejar.CookieJar:
+    """A cookie jar that keeps nothing. One client serves every credential of an origin (two apps on one
+    store, two UP42 accounts), so a cookie set in answer to one credential must never ride along with
+    another's request; and these APIs authenticate by header, never by cookie."""
+    return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
 @functools.lru_cache(maxsize=1024)
 def _origin(base_url: str) -> tuple[str, str]:
     """``base_url``'s origin and scheme (parsed once: every request asks)."""
@@ -104,6 +113,7 @@ def shared_client(base_url: str) -> httpx.Client:
                 timeout=DEFAULT_TIMEOUT,
                 limits=httpx.Limits(max_connections=16, max_keepalive_connections=8, keepalive_expiry=30),
                 headers={"User-Agent": USER_AGENT},
+                cookies=_no_cookies(),
                 follow_redirects=False,
             )
             from pulumi_webhooks._core.sockets import bound_by_deadline  # loads httpcore: not at import

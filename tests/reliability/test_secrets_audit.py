@@ -594,6 +594,79 @@ def test_a_server_echoing_the_token_gets_it_into_no_log_and_no_error(
     assert audit.leaks([*forms, json.dumps(token).replace("/", "\\/")[1:-1]]) == []
 
 
+# -- a server that sets a session cookie: one shared client, two credentials ------------------------
+class CookieSettingShopline:
+    """A real HTTP server on loopback speaking SHOPLINE's listing and create, which sets a session cookie
+    named after the credential on every answer and records the Cookie header of every request."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None]] = []  # (Authorization, Cookie) of each request
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self, status: int, payload: dict[str, Any]) -> None:
+                authorization = self.headers.get("Authorization", "")
+                server.seen.append((authorization, self.headers.get("Cookie")))
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Set-Cookie", f"session=for-{authorization[-6:]}; Path=/; HttpOnly")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                self.answer(200, {"webhooks": []})
+
+            def do_POST(self) -> None:
+                sent = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))["webhook"]
+                self.answer(201, {"webhook": {"id": 1000 + len(server.seen), **sent}})
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> CookieSettingShopline:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_cookie_one_credential_is_given_never_reaches_another(audit: Audit) -> None:
+    # Two apps (tokens) on one store share the process's client for that origin: the session cookie the
+    # store sets in answer to one app must not be sent with the other's requests (nor kept at all).
+    tokens = ("shpat-COOKIE-app-one-a1b2c3", "shpat-COOKIE-app-two-d4e5f6")
+
+    def program() -> None:
+        for index, token in enumerate(tokens):
+            shopline.Webhook(
+                f"app-{index}",
+                handle="cookie-store",
+                topic="orders/create",
+                address=f"https://hooks.example.com/app-{index}",
+                api_version="v20260301",
+                access_token=token,
+            )
+
+    with CookieSettingShopline() as server:
+        engine = audit.engine({"SHOPLINE_BASE_URL": f"{server.url}/{{handle}}", "SHOPLINE_QPS": "unlimited"})
+        audit.run(lambda: engine.up(program), ok=True)
+    assert {authorization for authorization, _ in server.seen} == {f"Bearer {t}" for t in tokens}
+    assert len(server.seen) == 4, server.seen  # a listing and a create per app
+    assert [cookie for _, cookie in server.seen if cookie is not None] == []
+    audit.close()
+    assert audit.leaks(list(tokens)) == []
+
+
 # -- a signing secret too short to be safe; secrets in reprs ------------------------------------------
 def test_a_short_up42_signing_secret_fails_check(sandbox: SandboxProcess, audit: Audit) -> None:
     workspace = Up42Tenant("short-secret", sandbox)
