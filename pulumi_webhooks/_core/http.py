@@ -16,7 +16,7 @@ Per-platform clients (``shopline/api.py`` …) say *what* to call; this module s
   of 8"), which reaches the Pulumi engine's log (``_core/engine_log.py``);
 - a connection error names its cause: DNS, refused, TLS, connect or read timeout;
 - an answer's wire shape is named by a function called once the answer is in (``model=lambda: wire.X``),
-  and the module of the shapes (:attr:`ApiClient.wire_module`: pydantic with them, ~40 ms of CPU) loads
+  and the module of the shapes (:attr:`ApiClient.wire_module`: pydantic with them, ~60 ms of CPU) loads
   on another thread while the process's first request is on the wire, not before it is sent.
 """
 

@@ -19,7 +19,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -513,7 +513,35 @@ def test_a_credential_with_a_line_break_fails_refresh_and_destroy_before_any_req
 
 
 # -- a server that echoes the credential: headers (httpcore DEBUG logs them), an error page -------------
-class EchoServer:
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+Server = TypeVar("Server", bound="LoopbackServer")
+
+
+class LoopbackServer:
+    """A real HTTP server on loopback, serving ``handler`` on its own thread while in a ``with``."""
+
+    def __init__(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self: Server) -> Server:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class EchoServer(LoopbackServer):
     """A real HTTP server on loopback that answers every request 401 and echoes ``secret`` back: in
     three response headers (as is, percent-encoded, JSON-escaped) and in an HTML error page where the
     secret starts around character 190 (so a message cut at 200 would keep its first characters)."""
@@ -523,7 +551,7 @@ class EchoServer:
         self.requests = 0
         echo = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_any(self) -> None:
                 echo.requests += 1
                 length = int(self.headers.get("Content-Length") or 0)
@@ -546,23 +574,7 @@ class EchoServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_any
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> EchoServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 ECHO_CASES = {
@@ -595,7 +607,7 @@ def test_a_server_echoing_the_token_gets_it_into_no_log_and_no_error(
 
 
 # -- a server that sets a session cookie: one shared client, two credentials ------------------------
-class CookieSettingShopline:
+class CookieSettingShopline(LoopbackServer):
     """A real HTTP server on loopback speaking SHOPLINE's listing and create, which sets a session cookie
     named after the credential on every answer and records the Cookie header of every request."""
 
@@ -603,7 +615,7 @@ class CookieSettingShopline:
         self.seen: list[tuple[str, str | None]] = []  # (Authorization, Cookie) of each request
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def answer(self, status: int, payload: dict[str, Any]) -> None:
                 authorization = self.headers.get("Authorization", "")
                 server.seen.append((authorization, self.headers.get("Cookie")))
@@ -622,23 +634,7 @@ class CookieSettingShopline:
                 sent = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))["webhook"]
                 self.answer(201, {"webhook": {"id": 1000 + len(server.seen), **sent}})
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> CookieSettingShopline:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def test_a_cookie_one_credential_is_given_never_reaches_another(audit: Audit) -> None:
