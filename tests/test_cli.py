@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+import pulumi_webhooks
+from pulumi_webhooks._core.http import USER_AGENT
 from pulumi_webhooks.cli import COMMANDS
 
 SCRIPT = Path(sys.executable).with_name("pulumi-webhooks")
@@ -33,6 +35,13 @@ def test_version_names_the_installed_distribution() -> None:
     done = run("--version")
     assert done.returncode == 0
     assert done.stdout == f"pulumi-webhooks {importlib.metadata.version('pulumi-webhooks')}\n"
+
+
+def test_the_platforms_are_told_the_installed_version() -> None:
+    # Platforms' support teams tell clients apart by User-Agent: it must not name an old release.
+    installed = importlib.metadata.version("pulumi-webhooks")
+    assert pulumi_webhooks.__version__ == installed
+    assert USER_AGENT.startswith(f"pulumi-webhooks/{installed} "), USER_AGENT
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -43,6 +43,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from pulumi_webhooks import __version__
 from pulumi_webhooks._core import deadline as _deadline
 from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.deadline import DEADLINE_PASSED
@@ -60,7 +61,7 @@ Model = TypeVar("Model", bound="pydantic.BaseModel")
 # need not be loaded before the request is sent.
 Shape = Callable[[], type[Model]]
 
-USER_AGENT = "pulumi-webhooks/0.1 (+https://github.com/pulumi-webhooks)"
+USER_AGENT = f"pulumi-webhooks/{__version__} (+https://github.com/pulumi-webhooks)"
 CONNECT_TIMEOUT = 10.0
 DEFAULT_TIMEOUT = httpx.Timeout(connect=CONNECT_TIMEOUT, read=30.0, write=30.0, pool=30.0)
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After is capped: the operation deadline still bounds it
