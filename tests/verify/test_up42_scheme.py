@@ -15,7 +15,9 @@ import contextlib
 import gc
 import hashlib
 import hmac
+import itertools
 import re
+import string
 import time
 from email.utils import formatdate
 
@@ -117,6 +119,11 @@ def test_the_reported_header_is_rejected_in_under_10_ms() -> None:
     assert cpu_seconds(check_up42, {**genuine(), "Signature-Input": longer}, SECRET, now=NOW) < BOUND
 
 
+DISTINCT_NAMES = [
+    "".join(letters)
+    for size in (1, 2, 3)
+    for letters in itertools.product(string.ascii_lowercase, repeat=size)
+][:2200]  # about 2,200 names in 8 KiB
 WORST = {  # the costliest shapes measured (about 4 ms with http_sf): an element every 2-4 characters
     "parameters": "up42-sig=1" + ";a" * 4090,
     "inner list": "up42-sig=(" + "a " * 4090 + ")",
@@ -128,6 +135,7 @@ WORST = {  # the costliest shapes measured (about 4 ms with http_sf): an element
     "byte sequences": "up42-sig=(" + ":: " * 2726 + ")",
     "dates": "up42-sig=(" + "@1 " * 2726 + ")",  # RFC 9651 types parse too
     "item parameters": "up42-sig=(" + "t;a " * 2045 + ")",
+    "distinct names": "up42-sig=(" + " ".join(DISTINCT_NAMES) + ")",  # nothing repeats: no early stop
 }
 
 
@@ -348,6 +356,38 @@ def test_strict_mode_needs_the_body_and_is_for_up42_only() -> None:
         check_up42(genuine(), SECRET, now=NOW, strict=True)
     with pytest.raises(ValueError, match="strict=True applies to UP42 only"):
         verify_delivery("shopline", BODY, {}, "secret", strict=True)
+
+
+@pytest.mark.parametrize("value", ["\udcff", "ok\udc80\udcff", "\ud800"])  # the last: a lone surrogate
+def test_a_signed_value_that_is_not_text_is_refused_not_raised(value: str) -> None:
+    # aiohttp decodes header bytes that are not UTF-8 with surrogateescape: such a value cannot be the
+    # UTF-8 text UP42's snippet signs, and it must come back as a reason, not as an exception (a 500).
+    headers = {**signed({**genuine(), "X-A": "plain"}, ["content-digest", "date", "x-a"]), "X-A": value}
+    result = check_up42(headers, SECRET, body=BODY, now=NOW)
+    assert not result.valid
+    assert result.reason == "a signed header value holds bytes that are not text (pass the raw header bytes)"
+    if value != "\ud800":  # what aiohttp made of bytes: the same bytes given raw
+        raw = {name.encode(): text.encode("utf-8", "surrogateescape") for name, text in headers.items()}
+        assert not check_up42(raw, SECRET, body=BODY, now=NOW).valid  # type: ignore[arg-type]
+
+
+SENDERS_TEXT = "Bearer sk_live_4f3c <script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("Signature", f"{SENDERS_TEXT}=1, {SENDERS_TEXT}=2"),
+        ("Signature-Input", f'up42-sig=("@{SENDERS_TEXT}" "date");created={NOW}'),
+        ("Signature-Input", 'up42-sig=("content-digest" "' + "x" * 5000 + '");created=' + str(NOW)),
+    ],
+)
+def test_reasons_never_quote_the_senders_text(where: str, value: str) -> None:
+    # Reasons reach receivers' logs: a name is quoted only when it is a token, and cut to 40 characters.
+    result = check_up42({**genuine(), where: value}, SECRET, body=BODY, now=NOW)
+    assert not result.valid and result.reason is not None
+    assert "sk_live" not in result.reason and "<script>" not in result.reason, result.reason
+    assert len(result.reason) < 200, result.reason
 
 
 def test_a_header_given_twice_with_different_values_is_refused() -> None:
