@@ -5,7 +5,9 @@ A run is one provider-host process: the Pulumi CLI starts a new one for every ``
 are served from one listing per store (one request per page instead of one per resource). The listing
 stays true for this process because our own writes are applied to it as they succeed; a write that
 fails or whose answer is lost drops it, so the next look-up lists again; and it expires after ``TTL``
-seconds, so a long run never works from an old picture of what others changed.
+seconds, so a long run never works from an old picture of what others changed. A write of ours that
+succeeds while a listing is being fetched is applied to that listing once it is in (the answer may have
+been read before the write); one that fails meanwhile leaves it unstored.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class RunListing(Generic[Item]):
         self._id_of = id_of
         self._ttl = ttl
         self._listings: dict[str, tuple[float, dict[Hashable, Item]]] = {}
+        # Our writes while a listing is being fetched, to apply to it once it is in (None: a write failed).
+        self._fetching: dict[str, list[Callable[[dict[Hashable, Item]], object] | None]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -42,10 +46,21 @@ class RunListing(Generic[Item]):
             cached = self._fresh(key)
             if cached is not None:
                 return cached
-            items = fetch()
             with self._guard:
-                self._listings[key] = (time.monotonic(), {self._id_of(item): item for item in items})
-            return list(items)
+                self._fetching[key] = []
+            try:
+                items = fetch()
+            finally:
+                with self._guard:
+                    writes = self._fetching.pop(key)
+            listing = {self._id_of(item): item for item in items}
+            for write in writes:
+                if write is None:  # a write failed meanwhile: what the store holds is unknown
+                    return list(items)
+                write(listing)
+            with self._guard:
+                self._listings[key] = (time.monotonic(), listing)
+            return list(listing.values())
 
     def _fresh(self, key: str) -> list[Item] | None:
         with self._guard:
@@ -55,23 +70,26 @@ class RunListing(Generic[Item]):
             return list(entry[1].values())
 
     def put(self, key: str, item: Item) -> None:
-        """Apply a successful create or update of ours to the listing (if there is one)."""
+        """Apply a successful create or update of ours to the listing (if there is one, or is coming)."""
         with self._guard:
             entry = self._listings.get(key)
             if entry is not None:
                 entry[1][self._id_of(item)] = item
+            self._fetching.get(key, []).append(lambda listing: listing.update({self._id_of(item): item}))
 
     def remove(self, key: str, item_id: Hashable) -> None:
-        """Apply a successful delete of ours to the listing (if there is one)."""
+        """Apply a successful delete of ours to the listing (if there is one, or is coming)."""
         with self._guard:
             entry = self._listings.get(key)
             if entry is not None:
                 entry[1].pop(item_id, None)
+            self._fetching.get(key, []).append(lambda listing: listing.pop(item_id, None))
 
     def drop(self, key: str) -> None:
         """Forget the listing: a write failed or its answer was lost, so it may no longer be true."""
         with self._guard:
             self._listings.pop(key, None)
+            self._fetching.get(key, []).append(None)
 
     @contextlib.contextmanager
     def writing(self, key: str) -> Iterator[None]:

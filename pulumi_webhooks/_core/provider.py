@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -156,6 +156,25 @@ def _take_replaced(
                 del _deleted[index]
                 return id_, olds
     return None
+
+
+# The subscriptions a create of this process took over from someone else, by `owner_key`. A delete of
+# one of them in the same process comes from the state of the resource that held it before: a resource
+# renamed without an alias (the engine creates the new name, then deletes the old), a replacement whose
+# create found the old one. Deleting it would leave the resource that took it over pointing at nothing.
+_taken_over: set[Hashable] = set()
+_taken_over_lock = threading.Lock()
+
+
+def _note_taken_over(key: Hashable) -> None:
+    with _taken_over_lock:
+        _taken_over.add(key)
+
+
+def was_taken_over(key: Hashable) -> bool:
+    """Whether a create of this process took over the subscription ``key`` names (see ``owner_key``)."""
+    with _taken_over_lock:
+        return key in _taken_over
 
 
 Op = TypeVar("Op", bound=Callable[..., Any])
@@ -314,6 +333,11 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
         ]
         return changed
 
+    def owner_key(self, id_: str, inputs: Mapping[str, Any]) -> Hashable:
+        """What names the subscription ``id_`` across the resources of one process: the platform and the
+        id, which is unique per store or workspace (a platform whose ids are not adds the account)."""
+        return (self.platform, id_)
+
     def replacement_collides(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
         """Whether the replacement would collide with the subscription it replaces (the platform holds
         one per natural key): then the engine must delete the old one before creating the new one."""
@@ -415,7 +439,9 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
             self.describe(existing),
             " (adopt=True)" if adopt is True else "",
         )
-        return existing if identical else self.adopt(api, existing, inputs)
+        taken = existing if identical else self.adopt(api, existing, inputs)
+        _note_taken_over(self.owner_key(self.resource_id(inputs, taken), inputs))
+        return taken
 
     def _refusal(self, existing: Remote, *, strict: bool) -> errors.ConflictError:
         if strict:
@@ -534,6 +560,15 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
     @operation("delete")
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         inputs = self._inputs(props)
+        if was_taken_over(self.owner_key(id_, inputs)):
+            log.warning(
+                "%s delete: kept %s: another resource of this deployment took it over (a rename without an "
+                "alias, or a replacement that found it), and deleting it would leave that one pointing at "
+                "nothing",
+                self.platform,
+                id_,
+            )
+            return
         api = self.connect(inputs, resource_id=id_)
         try:
             self.api_delete(api, id_, inputs)

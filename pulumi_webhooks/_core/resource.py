@@ -86,9 +86,10 @@ def secret_options(
 
 def split_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, pulumi.ResourceOptions | None]:
     """Sort the positional arguments of both constructor forms into (``XArgs`` or None, options);
-    ``opts`` given by keyword is taken out of ``kwargs``."""
+    ``opts``, and ``args`` (the form generated SDKs accept: ``X("n", args=XArgs(...))``), given by
+    keyword are taken out of ``kwargs``."""
     opts = kwargs.pop("opts", None)
-    args_obj = None
+    args_obj = kwargs.pop("args", None)
     for value in args:
         if isinstance(value, pulumi.ResourceOptions):
             opts = value

@@ -129,6 +129,16 @@ class CjWebhookSettingsProvider(WebhookProvider["CjApi", "CallbackSettings"]):
             raise InputValidationError("id", f"must be {RESOURCE_ID!r}, got {id_!r}")
         return {}
 
+    def owner_key(self, id_: str, inputs: Mapping[str, Any]) -> tuple[str, str, str]:
+        # The id is the same for every account: the credential tells the accounts apart.
+        found = credentials(inputs)
+        return (self.platform, id_, credential_key(*found) if found else "")
+
+    def replacement_collides(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        # One settings object per account: a replacement (`pulumi up --replace`) of the same account's can
+        # only follow the old one's delete, or it would take them over and the delete would cancel them.
+        return credentials(olds) == credentials(news)
+
     # -- configure / check --------------------------------------------------------------------------
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         result = super().check(olds, news)

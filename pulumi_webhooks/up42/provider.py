@@ -26,6 +26,7 @@ from pulumi_webhooks._core.provider import (
     WebhookProvider,
     is_unknown,
     operation,
+    was_taken_over,
     with_note,
 )
 from pulumi_webhooks._core.redact import excerpt
@@ -159,6 +160,11 @@ class Up42WebhookProvider(WebhookProvider["Up42Api", "Up42Webhook"]):
     def inputs_from_id(self, id_: str) -> dict[str, Any]:
         return {"workspace_id": _split_id(id_)[0]}
 
+    def replacement_collides(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        # A workspace holds one webhook per url (a second is refused with 409): a replacement in the same
+        # workspace with the same url (`pulumi up --replace`, replaceOnChanges) must delete the old first.
+        return all(olds.get(k) == news.get(k) for k in ("workspace_id", "url"))
+
     # -- diff ---------------------------------------------------------------------------------------
     def _normal(self, field: InputField, value: Any) -> Any:
         if field.name == "secret":  # "" and absent both mean "no secret"
@@ -173,9 +179,12 @@ class Up42WebhookProvider(WebhookProvider["Up42Api", "Up42Webhook"]):
         inputs = self._inputs(props)
         api = self.connect(inputs)
         remote = self._create_once(api, inputs)
+        resource_id = self.resource_id(inputs, remote)
         if inputs.get("verify"):
-            self._verify(api, inputs["workspace_id"], remote, created=api.created_here)
-        return CreateResult(self.resource_id(inputs, remote), self._outputs(inputs, remote))
+            # Only a webhook this create wrote is its own to delete again: one it took over is not.
+            created = not was_taken_over(self.owner_key(resource_id, inputs))
+            self._verify(api, inputs["workspace_id"], remote, created=created)
+        return CreateResult(resource_id, self._outputs(inputs, remote))
 
     def resource_id(self, inputs: Mapping[str, Any], remote: Up42Webhook) -> str:
         return f"{inputs['workspace_id']}/{remote.id}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 from conftest import SandboxProcess
 from engine import Engine
@@ -162,3 +163,55 @@ def test_adopt_true_over_a_different_one_updates_it_and_warns(
     assert f"id {a_id}" in warning and "taking over and updating" in warning and "adopt=True" in warning, (
         warning
     )
+
+
+# -- within one deployment: a resource that takes over another's subscription keeps it ---------------
+KEPT = "another resource of this deployment took it over"  # in the delete's warning
+
+
+def test_a_resource_renamed_without_an_alias_keeps_its_subscription(tenant: Tenant) -> None:
+    # The engine creates the new name (which finds the subscription and takes it over), then deletes the
+    # old name: that delete must not remove what the new name now holds.
+    spec = (
+        with_inputs(one_subscription(tenant), name="kept")
+        if tenant.platform == "up42"
+        else one_subscription(tenant)
+    )
+    engine, before = stack_a(tenant, spec)
+    renamed = {f"{name}-renamed": inputs for name, inputs in spec.items()}
+
+    result = engine.up(tenant.program(renamed))
+
+    assert result.ok, result.steps
+    assert sorted(result.ops.values()) == ["create", "delete"], result.ops
+    assert tenant.problems(engine, renamed) == []  # the platform holds it, under the new name's state
+    assert subscription_id(engine) == before
+    [kept] = [line for line in engine.host.engine_lines("WARNING") if KEPT in line]
+    assert before in kept, kept
+
+
+FORCED = {  # platform -> a change that updates in place, made a replacement by replace_on_changes
+    "up42": {"name": "renamed webhook"},
+    "cjdropshipping": {"product_url": "https://hooks.example.com/takeover-cj/forced"},
+}
+
+
+@pytest.mark.parametrize("platform", sorted(FORCED))  # SHOPLINE's and Shoplazza's: test_adopt_safety.py
+def test_a_forced_replacement_deletes_the_old_one_first_and_keeps_the_new(
+    platform: str, sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    # UP42 holds one webhook per url, CJ one settings object per account: replacing one (replaceOnChanges,
+    # `pulumi up --replace`) must delete before creating, or the create takes the old one over and the
+    # delete that follows removes it.
+    tenant = make_tenant(platform, sandbox, tmp_path)
+    spec = one_subscription(tenant)
+    engine, _ = stack_a(tenant, spec)
+    forced = with_inputs(spec, **FORCED[platform], opts=pulumi.ResourceOptions(replace_on_changes=["*"]))
+
+    result = engine.up(tenant.program(forced))
+
+    assert result.ok, result.steps
+    assert list(result.ops.values()) == ["replace"], result.ops
+    declared = with_inputs(spec, **FORCED[platform])
+    assert tenant.problems(engine, declared) == []
+    assert engine.refresh().ok and tenant.problems(engine, declared) == []

@@ -343,11 +343,17 @@ def test_registration_marks_token_secret_and_provider_is_small() -> None:
                 handle=HANDLE, api_version=VERSION, access_token=TOKEN, topic=topic, address=address
             ),
         )
+        shopline.Webhook(  # the form generated SDKs accept too
+            "c",
+            args=shopline.WebhookArgs(
+                handle=HANDLE, api_version=VERSION, access_token=TOKEN, topic=topic, address=address
+            ),
+        )
 
-    a, b = sorted(collect(program), key=lambda registration: registration.name)
-    assert a.type == TYPE == b.type
+    a, b, c = sorted(collect(program), key=lambda registration: registration.name)
+    assert a.type == TYPE == b.type == c.type
     assert "access_token" in a.secret_inputs and "access_token" in a.additional_secret_outputs
-    assert {k: v for k, v in a.inputs.items()} == {k: v for k, v in b.inputs.items()}
+    assert {k: v for k, v in a.inputs.items()} == {k: v for k, v in b.inputs.items()} == dict(c.inputs)
     provider = a.inputs["__provider"]
     assert len(provider) < 1024
     assert TOKEN.encode() not in base64.b64decode(provider)

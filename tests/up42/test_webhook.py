@@ -323,6 +323,27 @@ def test_verify_failing_on_an_inactive_webhook_leaves_nothing(
     assert [m for m, _ in writes] == ["POST", "POST", "DELETE"] and writes[1] == ("POST", "tests")
 
 
+def test_verify_failing_never_deletes_a_webhook_it_took_over(engine: Engine, sandbox: SandboxProcess) -> None:
+    # One process: the first up's listing of the workspace is still this run's picture when someone
+    # creates a webhook for the url out of band; the create then collides (409), finds that one and
+    # takes it over. A failed verification deletes only what this create wrote: not someone else's.
+    one_process = Engine(engine.host, fresh_process_per_run=False)
+    assert one_process.up(webhooks(orders=ORDERS)).ok
+    with platform_api(sandbox) as api:
+        theirs = {"name": "theirs", "url": JOBS["url"], "events": JOBS["events"], "active": False}
+        api.post("webhooks", json=theirs).raise_for_status()
+    [foreign] = [h for h in live(sandbox) if h["url"] == JOBS["url"]]
+
+    failed = one_process.up(
+        webhooks(orders=ORDERS, jobs={**JOBS, "name": "theirs", "active": False, "verify": True})
+    )
+
+    assert not failed.ok
+    error = failed.step("jobs").error or ""
+    assert "testsFailed 2" in error and "deleted" not in error, error
+    assert [h["id"] for h in live(sandbox) if h["url"] == JOBS["url"]] == [foreign["id"]]
+
+
 def test_verify_failing_after_an_update_fails_the_step(engine: Engine, sandbox: SandboxProcess) -> None:
     assert engine.up(webhooks(jobs={**JOBS, "verify": True})).ok
     admin(sandbox, unreachable_hosts=["down.example.com"])
