@@ -74,17 +74,19 @@ class TokenBucket:
                     # At least this long: the excess and everyone ahead must drain first.
                     least = (max(excess, 0.0) + ahead) / self.policy.per_second
                     if deadline is not None and now + least > deadline:
-                        raise OperationTimeoutError(
-                            "the operation deadline would pass while waiting for the platform's rate "
-                            "limit; raise pulumi-webhooks:operationTimeout or lower the number of "
-                            "parallel operations"
-                        )
+                        raise _out_of_time(passed=now >= deadline)
+                    wait: float | None
                     if ahead:
-                        self._cond.wait()  # woken when the queue moves
+                        wait = None  # woken when the queue moves
                     elif excess <= self._level:
-                        self._cond.wait(excess / self.policy.per_second)
+                        wait = excess / self.policy.per_second
                     else:  # more in flight than can drain: wait for an answer (release wakes us)
-                        self._cond.wait(self._level / self.policy.per_second or None)
+                        wait = self._level / self.policy.per_second or None
+                    # The estimate above cannot see how long a request in flight (or one ahead) takes:
+                    # never sleep past the deadline waiting for it.
+                    if deadline is not None:
+                        wait = deadline - now if wait is None else min(wait, deadline - now)
+                    self._cond.wait(wait)
             finally:
                 self._queue.remove(ticket)
                 self._cond.notify_all()
@@ -94,6 +96,20 @@ class TokenBucket:
         on it drains like the platform's."""
         with self._cond:
             self._answered(threading.get_ident())
+
+
+def _out_of_time(*, passed: bool) -> OperationTimeoutError:
+    """The error of a wait that would end, or ended, past the deadline."""
+    why = (
+        "passed while waiting for the platform's rate limit (earlier requests of this process under the "
+        "same limit were still queued or awaiting their answers)"
+        if passed
+        else "would pass while waiting for the platform's rate limit"
+    )
+    return OperationTimeoutError(
+        f"the operation deadline {why}; raise pulumi-webhooks:operationTimeout or lower the number of "
+        "parallel operations"
+    )
 
 
 _buckets: dict[str, TokenBucket] = {}

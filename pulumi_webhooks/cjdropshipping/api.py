@@ -40,6 +40,14 @@ TOO_MANY_REQUESTS = 1600200
 QUOTA_USED_UP = 1600201
 PARAM_ERROR = 1600300
 INTERFACE_OFFLINE, INTERFACE_NOT_FOUND = 1600100, 1600101  # answered inside HTTP 200 like the others
+NOT_SERVED = frozenset({INTERFACE_OFFLINE, INTERFACE_NOT_FOUND})
+# Errors whose class says CJ refused the request (nothing was written); any other error CJ reports inside
+# a 2xx answer (1600000 "busy", a code we do not know) may have committed a write.
+REFUSED: tuple[type[errors.ApiError], ...] = (
+    errors.AuthenticationError,
+    errors.RateLimitedError,
+    errors.ApiValidationError,
+)
 URL_HINTS = {
     1607001: "CJ refuses localhost and loopback addresses: use a public https:// URL",
     1607002: "CJ accepts only https:// callback URLs",
@@ -142,16 +150,24 @@ class CjClient(ApiClient):
     rate_limit_hint: ClassVar[str | None] = None
 
     def check_body(self, operation: str, response: httpx.Response, body: Any, request_id: str | None) -> None:
+        """CJ's errors arrive inside 2xx answers. The platform did answer, so a write may have gone
+        through: unless CJ's code says the request was refused (credentials, throttling, validation, an
+        endpoint it does not serve), the error says ``may_have_committed``, as a 5xx would."""
         if not isinstance(body, dict):
             return  # the model validation says what is wrong with the shape
-        code = _code(body.get("code"))
+        try:
+            code = _code(body.get("code"))
+        except ValueError:
+            raise self._bad_body(operation, response, request_id, "`code` is not an integer") from None
         failed = (
             (code is not None and code != SUCCESS)
             or body.get("result") is False
             or body.get("success") is False
         )
         if failed:
-            raise self.cj_error(operation, response.status_code, code, body.get("message"), request_id)
+            error = self.cj_error(operation, response.status_code, code, body.get("message"), request_id)
+            error.may_have_committed = not (isinstance(error, REFUSED) or code in NOT_SERVED)
+            raise error
 
     def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
         try:
@@ -159,7 +175,10 @@ class CjClient(ApiClient):
         except ValueError:
             return super().error_detail(response)
         if isinstance(body, dict) and ("code" in body or "message" in body):
-            code = _code(body.get("code"))
+            try:
+                code = _code(body.get("code"))
+            except ValueError:  # an error answer all the same: its status says what failed
+                code = None
             message = body.get("message")
             return (str(code) if code is not None else None), _message(message)
         return super().error_detail(response)
@@ -179,7 +198,7 @@ class CjClient(ApiClient):
             hint = "The account's daily API points are used up; they reset at 00:00 UTC"
         elif code == BUSY:
             cls = errors.ServerError
-        elif code in (INTERFACE_OFFLINE, INTERFACE_NOT_FOUND):
+        elif code in NOT_SERVED:
             # Not retried: the path is wrong (a base URL without /api2.0/v1) or CJ took the endpoint down.
             hint = (
                 "CJ does not serve this endpoint: check that cjdropshipping:baseUrl (CJ_BASE_URL) ends with "
@@ -310,11 +329,18 @@ def _registered(grant: TokenGrant) -> TokenGrant:
 
 
 def _code(value: Any) -> int | None:
+    """CJ's ``code`` as an int; None when there is none (absent, null, a boolean or a string that is not
+    a number). Raises ValueError for a number that is not an integer (``1e999`` is valid JSON and reads
+    as infinity, ``200.5``): such an answer is not one CJ sends, and no code can be read from it."""
     if isinstance(value, bool) or value is None:
         return None
+    if isinstance(value, float):
+        if not value.is_integer():  # inf, nan, 200.5
+            raise ValueError(f"not an integer: {value!r}")
+        return int(value)
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

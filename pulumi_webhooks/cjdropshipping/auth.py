@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from pulumi_webhooks._core import errors
+from pulumi_webhooks._core.deadline import current_deadline
 from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks._core.redact import get_logger, register_secret
 from pulumi_webhooks._core.tokens import Token, credential_key, failed_token_requests, tokens
@@ -65,7 +66,8 @@ ACCESS_LIFETIME = 15 * 86400.0  # documented lifetimes, used when an answer has 
 REFRESH_LIFETIME = 180 * 86400.0
 RENEW_AHEAD = 86400.0  # renew a day before expiry (or half-way for short-lived tokens)
 MIN_REFRESH_VALIDITY = 60.0  # a refresh token this close to expiry is not worth trying
-LOCK_WAIT = 30.0  # longest wait for another process fetching the same key's token
+LOCK_WAIT = 30.0  # longest wait for another process fetching the same key's token (and the deadline)
+LOCK_POLL = 0.05
 CJ_ZONE = timezone(timedelta(hours=8))  # CJ answers in UTC+8
 GRANT_INTERVAL = 300.0  # after a 1600200, getAccessToken is not asked again for 5 minutes (older page)
 # QPS 1 on the token endpoints (current auth page), with room for network jitter: CJ counts when a
@@ -255,7 +257,12 @@ class TokenFile:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the cross-process lock of this key (best effort: without it we may just fetch twice)."""
+        """Hold the cross-process lock of this key (best effort: without it we may just fetch twice).
+
+        Another process holding it (another ``pulumi`` command with the same API key) is fetching a
+        token this one will then read from the file, so it is waited for: at most LOCK_WAIT (then this
+        one goes on without it), and never past the operation deadline (then the operation fails,
+        saying it was waiting for this lock)."""
         if sys.platform == "win32":
             yield
             return
@@ -266,22 +273,42 @@ class TokenFile:
             yield
             return
         try:
-            # Polled, not blocking: a stuck process must not hold this one past LOCK_WAIT.
-            give_up = time.monotonic() + LOCK_WAIT
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError:
-                    if time.monotonic() >= give_up:
-                        log.info(
-                            "CJdropshipping token cache: lock not free after %.0f s; going on", LOCK_WAIT
-                        )
-                        break
-                    time.sleep(0.05)
+            self._wait_for_lock(fd)
             yield
         finally:
             os.close(fd)  # closing releases the lock
+
+    def _wait_for_lock(self, fd: int) -> None:
+        # Polled, not blocking: a stuck process must not hold this one past LOCK_WAIT or the deadline.
+        started = time.monotonic()
+        deadline = current_deadline()
+        give_up = started + LOCK_WAIT if deadline is None else min(started + LOCK_WAIT, deadline)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                pass  # another process holds it
+            except OSError as exc:  # no locks on this file system (ENOLCK …): go on without one
+                log.debug("CJdropshipping token cache: no lock (%s)", type(exc).__name__)
+                return
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                raise errors.OperationTimeoutError(
+                    f"{PLATFORM} access token: the operation deadline passed after {now - started:.1f} s "
+                    f"waiting for the lock of the token cache file {self.lock_path}, which another process "
+                    "holds while it gets a token (another pulumi command or script with the same API key); "
+                    "let it finish, or raise pulumi-webhooks:operationTimeout"
+                )
+            if now >= give_up:
+                log.info(
+                    "CJdropshipping token cache: another process has held the lock of %s for %.0f s; going "
+                    "on without it",
+                    self.lock_path.name,
+                    LOCK_WAIT,
+                )
+                return
+            time.sleep(min(LOCK_POLL, give_up - now))
 
 
 # -- the Auth objects the client uses --------------------------------------------------------------

@@ -40,6 +40,16 @@ log = get_logger("pulumi_webhooks.up42")
 RATE = RatePolicy(per_second=10.0, burst=20)
 
 
+# Errors whose class says the platform refused the request (nothing was written), also when UP42 reports
+# them inside a 2xx answer; any other error in a 2xx answer may have committed a write.
+REFUSED: tuple[type[errors.ApiError], ...] = (
+    errors.AuthenticationError,
+    errors.ApiValidationError,
+    errors.NotFoundError,
+    errors.ConflictError,
+    errors.RateLimitedError,
+)
+
 # One listing per workspace per run, shared by look-ups and refresh reads.
 _listing: RunListing[Up42Webhook] = RunListing(lambda webhook: webhook.id)
 
@@ -87,7 +97,10 @@ class Up42Api(ApiClient):
         return super().error_detail(response)
 
     def check_body(self, operation: str, response: httpx.Response, body: Any, request_id: str | None) -> None:
-        """An envelope with an error and no data is a failure even inside a 2xx answer."""
+        """An envelope with an error and no data is a failure even inside a 2xx answer. The platform
+        did answer 2xx, so a write may have gone through: unless the error's code says the request was
+        refused (credentials, validation, not found, conflict, rate limit), the error says
+        ``may_have_committed`` and a create is not sent again before the provider has looked."""
         if not isinstance(body, dict) or body.get("data") is not None:
             return
         error = body.get("error")
@@ -95,7 +108,7 @@ class Up42Api(ApiClient):
             code = error.get("code")
             status = code if isinstance(code, int) and 400 <= code <= 599 else None
             cls = error_class_for(status) if status else errors.ServerError
-            raise cls(
+            failure = cls(
                 platform=self.platform,
                 operation=operation,
                 status=response.status_code,
@@ -103,6 +116,8 @@ class Up42Api(ApiClient):
                 detail=clip(str(error.get("message") or "error in a successful answer"), 300),
                 request_id=request_id,
             )
+            failure.may_have_committed = not issubclass(cls, REFUSED)
+            raise failure
 
     # -- the calls ----------------------------------------------------------------------------------
     def list_events(self) -> list[WebhookEvent]:

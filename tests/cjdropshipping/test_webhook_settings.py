@@ -9,6 +9,7 @@ import os
 import runpy
 import stat
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,11 +20,15 @@ import pulumi
 import pytest
 from conftest import EngineFactory, SandboxProcess
 from engine import Engine, collect
+from reliability.hostile_server import Connection, HostileServer, each_request, head
 
 import pulumi_webhooks.cjdropshipping as cj
+from pulumi_webhooks import errors
+from pulumi_webhooks._core.deadline import deadline_scope
+from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks._core.tokens import Token, credential_key
-from pulumi_webhooks.cjdropshipping.api import parse_callback
-from pulumi_webhooks.cjdropshipping.auth import TokenFile
+from pulumi_webhooks.cjdropshipping.api import CjApi, parse_callback
+from pulumi_webhooks.cjdropshipping.auth import AccessTokenAuth, ApiKeyAuth, TokenFile
 
 API_KEY = "CJ88001@api@5e1f0c3a9b7d42c6a8e0f1d2c3b4a596"  # recognisable, for the secrecy checks
 OTHER_KEY = "CJ88001@api@77aa0c3a9b7d42c6a8e0f1d2c3b4a5ff"  # same CJ user: "someone else's script"
@@ -511,6 +516,127 @@ def test_used_up_points_are_not_retried(engine: Engine, cjs: Cj) -> None:
     error = result.step("cj").error or ""
     assert "code 1600201" in error and "request id r-1" in error and "00:00 UTC" in error, error
     assert len(cjs.api_requests("/setting/get")) == 1
+
+
+@pytest.fixture
+def client(cjs: Cj, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CjApi:
+    """A client of one provider operation, with an API key of this test alone (the token cache is
+    process-wide and keyed by it)."""
+    monkeypatch.setenv("PULUMI_WEBHOOKS_CACHE_DIR", str(cache_dir))
+    key = f"{ACCOUNT}@api@{uuid.uuid4().hex}"
+    return CjApi(
+        cjs.base_url,
+        auth=ApiKeyAuth(cjs.base_url, key),
+        pace_key=f"cjdropshipping test {uuid.uuid4().hex}",
+        rate=RatePolicy(per_second=FAST_QPS, burst=1),
+    )
+
+
+ALL_GROUPS_SET = {"product": PRODUCT, "stock": None, "order": None, "logistics": None}
+
+
+@pytest.mark.parametrize(
+    ("answer", "error_class", "committed", "sent"),
+    [
+        (BUSY, errors.ServerError, True, 4),  # retried, at most 3 times (the call is idempotent)
+        ({"code": 1699999, "result": False, "message": "Unknown failure"}, errors.ApiError, True, 1),
+        ({"result": False, "message": "Something failed"}, errors.ApiError, True, 1),
+        # CJ's code says it refused the request: nothing was written.
+        ({"code": 1600300, "result": False, "message": "Param error"}, errors.ApiValidationError, False, 1),
+        ({"code": 1600201, "result": False, "message": "Quota used up"}, errors.RateLimitedError, False, 1),
+        ({"code": 1600101, "result": False, "message": "Interface not found"}, errors.ApiError, False, 1),
+    ],
+    ids=["busy", "unknown-code", "no-code", "param-error", "points-used-up", "interface-not-found"],
+)
+def test_an_error_inside_a_200_answer_may_have_committed_unless_cj_refused(
+    cjs: Cj,
+    client: CjApi,
+    answer: dict[str, Any],
+    error_class: type[errors.ApiError],
+    committed: bool,
+    sent: int,
+) -> None:
+    # CJ answers HTTP 200 with its code inside: a "busy" or unknown failure may still have saved the
+    # settings, so the provider looks before it writes again (as after a 5xx or a lost answer).
+    cjs.sandbox.fault(
+        "cjdropshipping",
+        "status",
+        path="webhook/set",
+        status=200,
+        body={**answer, "requestId": "r-9"},
+        count=9,
+    )
+    with deadline_scope(10), pytest.raises(errors.ApiError) as failure:
+        client.set_callbacks(ALL_GROUPS_SET)
+    assert type(failure.value) is error_class
+    assert failure.value.may_have_committed is committed
+    assert "CJdropshipping set webhooks failed (HTTP 200" in str(failure.value)
+    assert "request id r-9" in str(failure.value)
+    assert len(cjs.api_requests("/webhook/set")) == sent
+
+
+GOOD_SETTINGS = b'{"code": 200, "result": true, "message": "Success", "requestId": "r-ok", "data": {"openId": "oid-7f3a9c"}}'
+
+
+def answering(*bodies: tuple[str, bytes]) -> Callable[[Connection], None]:
+    """Answer a client's requests in turn with these (status, body) pairs, the last one from then on."""
+    queue = list(bodies)
+
+    def answer(connection: Connection) -> bool:
+        status, body = queue.pop(0) if len(queue) > 1 else queue[0]
+        return connection.send(head(status, Content_Length=str(len(body))) + body)
+
+    return each_request(answer)
+
+
+@pytest.mark.parametrize("code", [b"1e999", b"-1e999", b"200.5"])
+def test_a_code_that_is_not_an_integer_is_an_unexpected_answer(code: bytes) -> None:
+    # 1e999 is valid JSON and reads as infinity: int() of it raised OverflowError, a raw Python
+    # exception out of the client. Now it is an unreadable answer like any other: retried (setting/get
+    # is a read), and reported with platform, operation, status and request id when it persists. A test
+    # server: the sandbox answers through json.dumps, which cannot write 1e999.
+    bad = b'{"code": ' + code + b', "result": true, "message": "Success", "requestId": "r-bad", "data": {}}'
+    with HostileServer(answering(("200 OK", bad), ("200 OK", GOOD_SETTINGS))) as server:
+        api = CjApi(
+            server.url,
+            auth=AccessTokenAuth("cj-access-token-unit"),
+            pace_key=f"cjdropshipping test {uuid.uuid4().hex}",
+            rate=RatePolicy(per_second=100, burst=10),
+        )
+        with deadline_scope(10):
+            assert api.get_settings().open_id == "oid-7f3a9c"
+        assert len(server.requests) == 2
+
+    with HostileServer(answering(("200 OK", bad))) as server:
+        api = CjApi(
+            server.url,
+            auth=AccessTokenAuth("cj-access-token-unit"),
+            pace_key=f"cjdropshipping test {uuid.uuid4().hex}",
+            rate=RatePolicy(per_second=100, burst=10),
+        )
+        with deadline_scope(1.5), pytest.raises(errors.ServerError) as failure:
+            api.get_settings()
+    message = str(failure.value)
+    assert message.startswith("CJdropshipping read settings failed (HTTP 200, request id r-bad"), message
+    assert "unexpected answer (`code` is not an integer)" in message, message
+    assert failure.value.may_have_committed
+
+
+def test_an_error_answer_with_an_unreadable_code_still_names_its_status() -> None:
+    bad = b'{"code": 1e999, "result": false, "message": "Internal error", "requestId": "r-500"}'
+    with HostileServer(answering(("400 Bad Request", bad))) as server:
+        api = CjApi(
+            server.url,
+            auth=AccessTokenAuth("cj-access-token-unit"),
+            pace_key=f"cjdropshipping test {uuid.uuid4().hex}",
+            rate=RatePolicy(per_second=100, burst=10),
+        )
+        with deadline_scope(5), pytest.raises(errors.ApiValidationError) as failure:
+            api.get_settings()
+    message = str(failure.value)
+    assert message == "CJdropshipping read settings failed (HTTP 400, request id r-500): Internal error", (
+        message
+    )
 
 
 def test_paced_at_one_request_per_second_by_default(

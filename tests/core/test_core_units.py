@@ -134,6 +134,51 @@ def test_token_bucket_refuses_to_wait_past_the_deadline() -> None:
         bucket.acquire(deadline=time.monotonic() + 1)
 
 
+def hold_a_slot(bucket: TokenBucket, seconds: float) -> threading.Thread:
+    """Another thread's request, in flight for ``seconds`` (a slow answer, a token fetched under it)."""
+    taken = threading.Event()
+
+    def request() -> None:
+        bucket.acquire()
+        taken.set()
+        time.sleep(seconds)
+        bucket.release()
+
+    thread = threading.Thread(target=request, daemon=True)
+    thread.start()
+    assert taken.wait(5)
+    return thread
+
+
+def test_token_bucket_behind_a_slow_request_in_flight_gives_up_at_the_deadline() -> None:
+    # CJ's account bucket: one slot. The estimate before waiting cannot know how long the request in
+    # flight takes; the wait for its answer had no timeout (gave up after 5.9 s with a 2 s deadline).
+    bucket = TokenBucket(RatePolicy(per_second=0.9, burst=1))
+    holder = hold_a_slot(bucket, 4.0)
+    started = time.monotonic()
+    with pytest.raises(errors.OperationTimeoutError, match=r"deadline passed while waiting .* rate limit"):
+        bucket.acquire(deadline=started + 2.0)  # the estimate (1.1 s) fits: the request in flight does not
+    assert 1.95 <= time.monotonic() - started < 2.5
+    holder.join()
+
+
+def test_token_bucket_queued_behind_a_waiter_gives_up_at_the_deadline() -> None:
+    # The second in line waited for the queue to move with no timeout at all.
+    bucket = TokenBucket(RatePolicy(per_second=50, burst=1))
+    holder = hold_a_slot(bucket, 3.0)
+    first = threading.Thread(target=lambda: bucket.acquire(deadline=time.monotonic() + 10), daemon=True)
+    first.start()
+    while len(bucket._queue) < 1:  # first in line, waiting for the answer in flight
+        time.sleep(0.01)
+    started = time.monotonic()
+    with pytest.raises(errors.OperationTimeoutError, match="pulumi-webhooks:operationTimeout"):
+        bucket.acquire(deadline=started + 0.5)
+    assert 0.45 <= time.monotonic() - started < 1.0
+    holder.join()
+    first.join(5)
+    bucket.release()  # first's slot (taken on its own thread: a no-op here, which is fine)
+
+
 def test_token_cache_fetches_once_for_concurrent_callers() -> None:
     cache = TokenCache()
     fetches: list[int] = []

@@ -9,8 +9,12 @@ threads do the same.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +25,7 @@ import pytest
 from conftest import SandboxProcess
 
 from pulumi_webhooks import errors
+from pulumi_webhooks._core.deadline import deadline_scope
 from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks._core.tokens import credential_key
 from pulumi_webhooks.cjdropshipping.api import CjApi
@@ -293,6 +298,99 @@ def test_provider_host_cj_refusal_is_remembered_by_the_next_run(
         assert "not requested" in errors_seen[1] and "try again in" in errors_seen[1], errors_seen
         assert cj_stats(sandbox)["get_access_token"] == 2  # the lost one and its one repeat, in both runs
         assert account.api_key not in json.dumps(errors_seen)
+    finally:
+        engine.host.close()
+
+
+# -- CJ's token cache lock held by another process --------------------------------------------------
+# The lock is held while a process reads or fetches the key's token; waiting for it was bounded by 30 s
+# alone, so an operation outlived its deadline by up to 30 s and then blamed the platform.
+@contextlib.contextmanager
+def lock_held_elsewhere(lock: Path, *, for_seconds: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
+    """Another process (another `pulumi` command, say) holding the token cache lock ``lock``."""
+    script = (
+        "import fcntl, os, sys, time\n"
+        "os.makedirs(os.path.dirname(sys.argv[1]), mode=0o700, exist_ok=True)\n"
+        "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(float(sys.argv[2]))\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(lock), str(for_seconds)], stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def cj_lock_path(cache_dir: Path, base_url: str, api_key: str) -> Path:
+    return cache_dir / "cjdropshipping" / f"{credential_key(base_url, api_key)}.lock"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the cross-process lock is POSIX only")
+def test_cj_token_cache_lock_held_elsewhere_is_waited_for_until_the_deadline_only(
+    sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PULUMI_WEBHOOKS_CACHE_DIR", str(tmp_path))
+    sandbox.admin.post("/cjdropshipping/_sandbox/settings", json={"account_qps": 100}).raise_for_status()
+    base_url = sandbox.base_url("cjdropshipping", "/api2.0/v1")
+    api_key = f"CJ{uuid.uuid4().int % 10**7}@api@{uuid.uuid4().hex}"
+
+    def client() -> CjApi:
+        return CjApi(
+            base_url,
+            auth=ApiKeyAuth(base_url, api_key),
+            pace_key=f"cjdropshipping {credential_key(base_url, api_key)}",
+            rate=RatePolicy(per_second=90, burst=1),  # one slot, held while the token is fetched
+        )
+
+    lock = cj_lock_path(tmp_path, base_url, api_key)
+    with lock_held_elsewhere(lock):
+        started = time.monotonic()
+        with deadline_scope(2), pytest.raises(errors.OperationTimeoutError) as failure:
+            client().get_settings()
+        waited = time.monotonic() - started
+    assert 1.9 <= waited < 2.6, waited  # was 30 s, whatever the deadline
+    message = str(failure.value)
+    assert message.startswith("CJdropshipping access token: the operation deadline passed"), message
+    assert f"lock of the token cache file {lock}" in message and "another process" in message, message
+    assert "pulumi-webhooks:operationTimeout" in message and "the platform kept failing" not in message
+    assert api_key not in message
+    stats = cj_stats(sandbox)
+    assert stats.get("get_access_token", 0) == 0 and stats.get("setting_get", 0) == 0, stats
+
+    # A lock the other process lets go of in time is taken, and the call goes through.
+    with lock_held_elsewhere(lock, for_seconds=0.5), deadline_scope(5):
+        assert client().get_settings().open_id
+    assert cj_stats(sandbox)["get_access_token"] == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the cross-process lock is POSIX only")
+def test_provider_host_cj_lock_held_elsewhere_ends_the_operation_at_its_deadline(
+    sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    CjTenant.prepare(sandbox)
+    account = CjTenant("token-lock", sandbox, cache_dir=tmp_path)
+    base_url = account.env()["CJ_BASE_URL"]
+    engine = account.engine(env={"PULUMI_WEBHOOKS_OPERATION_TIMEOUT": "3"})
+    try:
+        first, _ = account.specs()
+        with lock_held_elsewhere(cj_lock_path(tmp_path, base_url, account.api_key)):
+            started = time.monotonic()
+            result = engine.up(account.program(first))
+            seconds = time.monotonic() - started
+        error = step_outcome(result, "cj")
+        assert error is not None and clear_error_problem(error, "CJdropshipping") is None, error
+        line = last_line(error)
+        assert "waiting for the lock of the token cache file" in line and "another process" in line, line
+        assert "the platform kept failing" not in line, line
+        assert seconds < 3 + 5, seconds  # the deadline and the engine's own work, not 30 s more
+        assert cj_stats(sandbox).get("get_access_token", 0) == 0
+        assert account.enabled() == {}
     finally:
         engine.host.close()
 

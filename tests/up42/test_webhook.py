@@ -532,6 +532,69 @@ def test_429_with_retry_after_and_503_are_retried(engine: Engine, sandbox: Sandb
     assert statuses.count(503) == 3 and statuses.count(429) == 1
 
 
+# An error inside a 2xx answer ({"data": null, "error": …}): UP42 answered, so the write may have gone
+# through. Before the fix, a create answered so was sent again without a look-up (6 POSTs in 5 s).
+UNAVAILABLE = {"data": None, "error": {"code": 500, "message": "temporarily unavailable"}}
+
+
+def test_error_inside_a_2xx_create_answer_is_looked_up_before_another_post(
+    engine: Engine, sandbox: SandboxProcess
+) -> None:
+    hooks = f"/up42/api/workspaces/{WS}/webhooks"
+    sandbox.fault("up42", "status", method="GET", path=r"/webhooks$", status=200, body=UNAVAILABLE)
+    sandbox.fault("up42", "status", method="POST", path=r"/webhooks$", status=200, body=UNAVAILABLE)
+    result = engine.up(webhooks(jobs=JOBS))
+    assert result.ok, result.steps
+    assert len(live(sandbox)) == 1
+    calls = [(r["method"], r["fault"]) for r in sandbox.requests("up42") if r["path"] == hooks]
+    assert calls == [
+        ("GET", "status"),  # a read answered so is tried again at once, as before (it writes nothing)
+        ("GET", None),
+        ("POST", "status"),
+        ("GET", None),  # the look-up before the create is sent again
+        ("POST", None),
+    ], calls
+
+
+@pytest.mark.parametrize(
+    ("code", "error_class", "committed", "sent_again"),
+    [
+        (500, errors.ServerError, True, False),
+        ("INTERNAL", errors.ServerError, True, False),
+        (None, errors.ServerError, True, False),
+        # The code says the platform refused the request, as the same HTTP status would.
+        (429, errors.RateLimitedError, False, True),
+        (400, errors.ApiValidationError, False, False),
+    ],
+)
+def test_error_inside_a_2xx_answer_may_have_committed_unless_its_code_refuses(
+    sandbox: SandboxProcess,
+    up42_env: dict[str, str],
+    code: object,
+    error_class: type[errors.ApiError],
+    committed: bool,
+    sent_again: bool,
+) -> None:
+    from pulumi_webhooks._core.deadline import deadline_scope
+    from pulumi_webhooks.up42.api import Up42Api
+    from pulumi_webhooks.up42.auth import Credentials, Up42Auth
+
+    body = {"data": None, "error": {"code": code, "message": "could not save the webhook"}}
+    sandbox.fault("up42", "status", method="POST", path=r"/webhooks$", status=200, body=body, count=20)
+    authentication = Up42Auth(Credentials(username=USER, password=PASSWORD), up42_env["UP42_AUTH_URL"])
+    api = Up42Api(up42_env["UP42_BASE_URL"], authentication)
+    with deadline_scope(3), pytest.raises(errors.ApiError) as failure:
+        api.create_webhook(WS, {"name": "n", "url": JOBS["url"], "events": ["job.status"], "active": True})
+    error = failure.value
+    assert type(error) is error_class and error.may_have_committed is committed
+    message = str(error)
+    assert "UP42 create webhook failed (HTTP 200" in message and "request id" in message, message
+    assert "could not save the webhook" in message and PASSWORD not in message, message
+    posts = count(sandbox, "POST", f"/up42/api/workspaces/{WS}/webhooks")
+    assert (posts > 1) is sent_again, posts  # a write that may have gone through is not sent again
+    assert live(sandbox) == []
+
+
 def test_create_whose_response_is_lost_leaves_exactly_one(engine: Engine, sandbox: SandboxProcess) -> None:
     sandbox.fault("up42", "commit_then_drop", method="POST", path=r"/webhooks$")
     result = engine.up(webhooks(jobs=JOBS))
