@@ -572,9 +572,31 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
         api = self.connect(inputs, resource_id=id_)
         try:
             self.api_delete(api, id_, inputs)
-        except errors.NotFoundError:
-            log.info("%s delete: %s was already gone", self.platform, id_)
+        except errors.NotFoundError as answer:
+            self._confirm_gone(api, id_, inputs, answer)
         _remember_deleted(self, id_, props)
+
+    def _confirm_gone(
+        self, api: Api, id_: str, inputs: Mapping[str, Any], answer: errors.NotFoundError
+    ) -> None:
+        """A delete answered 404: the subscription is gone, or the request reached something else (a base
+        URL or region changed since it was created, a proxy). A new listing of the store tells which;
+        only one that works and lacks it lets the resource leave the state."""
+        try:
+            remote = self.api_read(api, id_, inputs)  # the failed write dropped the run's listing
+        except errors.NotFoundError:
+            raise with_note(
+                answer,
+                f"listing the subscriptions answered 404 too, so this is not where {id_} lives: check the "
+                "base URL and region settings; the resource stays in the state (if the store or workspace "
+                "itself is gone, `pulumi state delete` the resource)",
+            ) from None
+        if remote is not None:
+            raise with_note(
+                answer,
+                f"yet the platform still lists it ({self.describe(remote)}); the resource stays in the state",
+            )
+        log.info("%s delete: %s was already gone", self.platform, id_)
 
     # -- shared helpers -----------------------------------------------------------------------------
     def _inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:

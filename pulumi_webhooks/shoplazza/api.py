@@ -129,11 +129,9 @@ class ShoplazzaApi(ApiClient):
         return self._write("update webhook", "PUT", f"webhooks/{webhook_id}", self._body(fields))
 
     def delete_webhook(self, webhook_id: str) -> None:
-        """Delete; a subscription that is already gone counts as deleted."""
+        """Delete. A 404 raises NotFoundError: the provider checks with a new listing that it is gone."""
         with _listing.writing(self._listing_key):
-            self.request(
-                "delete webhook", "DELETE", f"webhooks/{webhook_id}", allow_statuses=frozenset({404})
-            )
+            self.request("delete webhook", "DELETE", f"webhooks/{webhook_id}")
         _listing.remove(self._listing_key, webhook_id)
 
     # -- helpers ------------------------------------------------------------------------------------

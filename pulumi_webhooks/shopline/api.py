@@ -112,11 +112,9 @@ class ShoplineApi(ApiClient):
         return envelope.webhook
 
     def delete_webhook(self, webhook_id: str) -> None:
-        """Delete; a subscription that is already gone counts as deleted."""
+        """Delete. A 404 raises NotFoundError: the provider checks with a new listing that it is gone."""
         with _listing.writing(self._listing_key):
-            self.request(
-                "delete webhook", "DELETE", f"{webhook_id}/webhooks.json", allow_statuses=frozenset({404})
-            )
+            self.request("delete webhook", "DELETE", f"{webhook_id}/webhooks.json")
         _listing.remove(self._listing_key, int(webhook_id))
 
 

@@ -55,8 +55,7 @@ _listing: RunListing[Up42Webhook] = RunListing(lambda webhook: webhook.id)
 
 
 class Up42Api(ApiClient):
-    """The webhook calls of the UP42 API. ``created_here`` tells the provider whether this client sent a
-    create (the webhook is then its own to remove if the operation fails afterwards)."""
+    """The webhook calls of the UP42 API."""
 
     platform = auth.PLATFORM
     wire_module = wire.__name__
@@ -71,7 +70,6 @@ class Up42Api(ApiClient):
             rate=RATE,
             auth=authentication,
         )
-        self.created_here = False
 
     # -- the wire format ----------------------------------------------------------------------------
     def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
@@ -146,7 +144,6 @@ class Up42Api(ApiClient):
         return next((w for w in self.webhooks(workspace_id) if w.id == webhook_id), None)
 
     def create_webhook(self, workspace_id: str, body: dict[str, Any]) -> Up42Webhook:
-        self.created_here = True  # set before sending: a lost answer may still have created it
         with _listing.writing(self._key(workspace_id)):
             _, envelope = self.request(
                 "create webhook",
@@ -173,14 +170,10 @@ class Up42Api(ApiClient):
         return envelope.data
 
     def delete_webhook(self, workspace_id: str, webhook_id: str) -> None:
-        """Delete (200 or 204, no body); a webhook that is already gone counts as deleted."""
+        """Delete (200 or 204, no body). A 404 raises NotFoundError: the provider checks with a new
+        listing that it is gone."""
         with _listing.writing(self._key(workspace_id)):
-            self.request(
-                "delete webhook",
-                "DELETE",
-                f"workspaces/{workspace_id}/webhooks/{webhook_id}",
-                allow_statuses=frozenset({404}),
-            )
+            self.request("delete webhook", "DELETE", f"workspaces/{workspace_id}/webhooks/{webhook_id}")
         _listing.remove(self._key(workspace_id), webhook_id)
 
     def _key(self, workspace_id: str) -> str:

@@ -585,7 +585,8 @@ def test_error_shapes_map_into_the_error_tree(
     with pytest.raises(errors.NotFoundError, match="record not found!"):
         api.update_webhook("00000000-0000-0000-0000-000000000000", address="https://hooks.example.com/z")
     api.delete_webhook(first.id)
-    api.delete_webhook(first.id)
+    with pytest.raises(errors.NotFoundError, match="record not found!"):  # the provider lists to confirm
+        api.delete_webhook(first.id)
     # {"error": "..."}: a rejected token
     sandbox.settings(token="another-token")
     with pytest.raises(errors.AuthenticationError, match=r"HTTP 401.*: Unauthorized"):

@@ -176,6 +176,41 @@ def test_delete_of_a_subscription_already_gone_succeeds(engine: Engine, sandbox:
     assert engine.destroy().ok
 
 
+def test_a_delete_answered_404_while_the_store_still_lists_it_keeps_the_resource(
+    engine: Engine, sandbox: SandboxProcess
+) -> None:
+    # A 404 counts as "already gone" only when a new listing of the store agrees: here something between
+    # (a proxy, a changed route) answers 404 and the subscription would go on delivering.
+    assert engine.up(webhooks(orders=ORDERS)).ok
+    sandbox.fault("shopline", "status", method="DELETE", path="/webhooks\\.json$", status=404, count=8)
+    failed = engine.destroy()
+    assert not failed.ok
+    error = failed.steps[0].error or ""
+    assert "HTTP 404" in error and "still lists it" in error and "stays in the state" in error, error
+    assert len(live(sandbox)) == 1 and len(engine.state) == 1
+
+
+def test_a_delete_sent_to_the_wrong_endpoint_keeps_the_resource(
+    engine: Engine, sandbox: SandboxProcess, make_engine: EngineFactory
+) -> None:
+    # The base URL changed since the create (a typo, another store's host): the delete and the listing
+    # both answer 404; destroy must fail rather than drop a subscription that keeps delivering.
+    assert engine.up(webhooks(orders=ORDERS)).ok
+    elsewhere = make_engine(
+        env={
+            "SHOPLINE_BASE_URL": sandbox.base_url("shopline", "/{handle}").replace("/shopline/", "/shoplin/")
+        },
+        config={"shopline:accessToken": TOKEN},
+        secret_keys=["shopline:accessToken"],
+    )
+    elsewhere.state = dict(engine.state)
+    failed = elsewhere.destroy()
+    assert not failed.ok
+    error = failed.steps[0].error or ""
+    assert "answered 404 too" in error and "base URL" in error, error
+    assert len(live(sandbox)) == 1 and len(elsewhere.state) == 1
+
+
 BAD_INPUTS = [
     ("address", "http://hooks.example.com/x", "https://"),
     ("address", "https://localhost/x", "public host"),
