@@ -12,6 +12,13 @@ Per-platform clients (``shopline/api.py`` …) say *what* to call; this module s
   the time left (``_core/sockets.py``), and answers are streamed with the clock checked per chunk;
 - answers are read in chunks up to a cap (:data:`MAX_ANSWER_BYTES`; an error answer's message is read
   from its first :data:`MAX_ERROR_BODY_BYTES`): a larger answer fails at once and is not asked again;
+- the client asks for no content coding (``Accept-Encoding: identity``); a gzip or deflate answer is
+  decoded all the same (with zlib, each coding bounded by the cap: a compression bomb stops at the cap),
+  and any other coding (br, zstd …) is refused;
+- only 2xx is success: any other status a call does not allow is an error (a redirect names where it
+  points, and is not followed: the base URL is the user's to change);
+- an answer that cannot be read (a broken encoding, JSON that is not JSON or nests too deeply for the
+  parser) is a :class:`~pulumi_webhooks.errors.ServerError` that says a write may have gone through;
 - every retry and wait is logged at INFO ("SHOPLINE create webhook: answered 429, waiting 2.0 s, try 2
   of 8"), which reaches the Pulumi engine's log (``_core/engine_log.py``);
 - a connection error names its cause: DNS, refused, TLS, connect or read timeout;
@@ -30,7 +37,8 @@ import ssl
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 import httpx
@@ -69,6 +77,10 @@ MAX_RETRY_AFTER = 120.0  # a longer Retry-After is capped: the operation deadlin
 # hostile server, and it is refused before it can fill memory.
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 MAX_ERROR_BODY_BYTES = 64 * 1024  # of an error answer: enough for any message
+# Content codings a server may send although none was asked for, undone with zlib (wbits: the framing).
+_ZLIB_CODINGS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+MAX_CODINGS = 2  # "gzip, gzip" is a proxy compressing again; more is a bomb, not a misconfiguration
+_PIECE = 64 * 1024  # the most one call of a decoder yields, whatever the input expands to
 LOGGED_PACE_WAIT = 1.0  # a client-side rate-limit wait this long is worth a line at INFO
 
 _clients: dict[str, httpx.Client] = {}
@@ -113,7 +125,9 @@ def shared_client(base_url: str) -> httpx.Client:
                 verify=_tls_context() if scheme == "https" else _no_tls_context(),
                 timeout=DEFAULT_TIMEOUT,
                 limits=httpx.Limits(max_connections=16, max_keepalive_connections=8, keepalive_expiry=30),
-                headers={"User-Agent": USER_AGENT},
+                # No compression: answers are a few KiB, and a compressed one can expand past any cap
+                # in one step. A server that compresses anyway is decoded within the cap (_read_answer).
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
                 cookies=_no_cookies(),
                 follow_redirects=False,
             )
@@ -387,12 +401,27 @@ class ApiClient:
             request_id,
             (time.monotonic() - started) * 1000,
         )
+        return self._understood(operation, response, request_id, model, allow_statuses)
+
+    def _understood(
+        self,
+        operation: str,
+        response: httpx.Response,
+        request_id: str | None,
+        model: Shape[Model] | None,
+        allow_statuses: frozenset[int],
+    ) -> tuple[httpx.Response, Model | None]:
+        """The answer read: an error for its status, or its body checked and parsed into ``model()``."""
         if response.status_code in allow_statuses:
             return response, None
         if response.status_code >= 400:
             raise self._status_error(operation, response, request_id)
+        if not 200 <= response.status_code < 300:  # 1xx, 3xx: the client follows no redirect
+            raise self._not_success(operation, response, request_id)
         try:
             body = response.json() if response.content else None
+        except _TooDeep:
+            raise self._bad_body(operation, response, request_id, _TooDeep.why) from None
         except ValueError:
             raise self._bad_body(operation, response, request_id, "the body is not valid JSON") from None
         self.check_body(operation, response, body, request_id)
@@ -422,28 +451,78 @@ class ApiClient:
     def _read_answer(self, operation: str, streamed: httpx.Response) -> httpx.Response:
         """The streamed answer read into memory, chunk by chunk: at most :attr:`max_answer_bytes` (an
         error answer: its first :data:`MAX_ERROR_BODY_BYTES`, enough for the message), and never past
-        the operation deadline."""
-        failed = streamed.status_code >= 400
-        cap = MAX_ERROR_BODY_BYTES if failed else self.max_answer_bytes
+        the operation deadline. The cap counts the bytes received and, for an answer the server
+        compressed anyway, what each coding decodes to: reading stops at the cap, not after it."""
+        success = 200 <= streamed.status_code < 300
+        cap = self.max_answer_bytes if success else MAX_ERROR_BODY_BYTES
         declared = _content_length(streamed)
-        if not failed and declared is not None and declared > cap:
-            raise self._too_large(operation, streamed, declared)
+        if success and declared is not None and declared > cap:
+            raise self._too_large(operation, streamed, f"{declared} bytes announced")
+        if streamed.is_stream_consumed:  # built in memory, read and decoded (httpx.MockTransport)
+            source: Iterable[bytes] = (streamed.content,)
+            codings: list[str] = []
+        else:
+            source, codings = streamed.iter_raw(), _codings(streamed)
+        decodable = len(codings) <= MAX_CODINGS and all(c in _ZLIB_CODINGS for c in codings)
+        if success and not decodable:
+            raise self._undecodable(operation, streamed, codings)
         deadline = _deadline.current_deadline()
+        received = 0
+
+        def on_the_wire() -> Iterator[bytes]:
+            nonlocal received
+            for chunk in source:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise httpx.ReadTimeout(DEADLINE_PASSED, request=streamed.request)
+                if received + len(chunk) > cap:
+                    if success:
+                        raise self._too_large(operation, streamed, f"more than {_mib(cap)} received")
+                    yield chunk[: cap - received]
+                    return
+                received += len(chunk)
+                yield chunk
+
+        # An error answer in a coding that cannot be decoded: its status is what matters, not its body.
+        decoders = [_Decoder(c) for c in reversed(codings)] if decodable else []
+        body: Iterable[bytes] = on_the_wire() if decodable else ()
+        for decoder in decoders:  # the last coding applied is undone first
+            body = decoder.decode(body)
         chunks: list[bytes] = []
         size = 0
-        for chunk in streamed.iter_bytes():
-            if deadline is not None and time.monotonic() >= deadline:
-                raise httpx.ReadTimeout(DEADLINE_PASSED, request=streamed.request)
-            if size + len(chunk) > cap:
-                if not failed:
-                    raise self._too_large(operation, streamed, declared)
-                chunks.append(chunk[: cap - size])
-                break
-            size += len(chunk)
-            chunks.append(chunk)
+        named = ", ".join(codings)
+        try:
+            for piece in body:
+                if size + len(piece) > cap:
+                    if not success:
+                        chunks.append(piece[: cap - size])
+                        break
+                    raise self._too_large(
+                        operation,
+                        streamed,
+                        f"more than {_mib(cap)} once decoded ({named}) from the first "
+                        f"{received} bytes received",
+                    )
+                size += len(piece)
+                chunks.append(piece)
+        except zlib.error:
+            if success:
+                raise self._bad_body(
+                    operation,
+                    streamed,
+                    ApiClient._request_id(self, streamed),
+                    f"its {named} encoding is broken",
+                ) from None
+            # An error answer: keep what was decoded; its status says what matters.
+        if success and not all(decoder.complete for decoder in decoders):
+            raise self._bad_body(
+                operation,
+                streamed,
+                ApiClient._request_id(self, streamed),
+                f"the body ends before its {named} data does",
+            )
         # The body is decoded already: the copy must not claim an encoding or a length it no longer has.
         kept = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _BODY_HEADERS]
-        return httpx.Response(
+        return _Answer(
             streamed.status_code,
             headers=kept,
             content=b"".join(chunks),
@@ -458,6 +537,8 @@ class ApiClient:
         """The platform's own error code and message from an error response."""
         try:
             body = response.json()
+        except _TooDeep:
+            return None, _TooDeep.why
         except ValueError:
             return None, clip(response.text.strip(), 200) or response.reason_phrase  # redacted, then cut
         return None, _flatten_message(body)
@@ -511,19 +592,66 @@ class ApiClient:
         error.may_have_committed = True
         return error
 
-    def _too_large(
-        self, operation: str, streamed: httpx.Response, declared: int | None
+    def _too_large(self, operation: str, streamed: httpx.Response, size: str) -> errors.ServerError:
+        """``size``: what was seen ("300000000 bytes announced", "more than 8 MiB received" …)."""
+        return self._unread(
+            operation,
+            streamed,
+            f"the answer is too large ({size}; at most {_mib(self.max_answer_bytes)} is read); "
+            "stopped reading, not asked again",
+        )
+
+    def _undecodable(
+        self, operation: str, streamed: httpx.Response, codings: list[str]
     ) -> errors.ServerError:
-        size = f"{declared} bytes" if declared is not None else "more"
+        named = clip(", ".join(codings), 80)  # a header the server chose: redacted, then cut
+        return self._unread(
+            operation,
+            streamed,
+            f"the answer is encoded with {named}, although no encoding was asked for; only gzip and "
+            f"deflate are decoded, at most {MAX_CODINGS} deep; not asked again",
+        )
+
+    def _unread(self, operation: str, streamed: httpx.Response, detail: str) -> errors.ServerError:
+        """A successful answer refused before its body was read: the same request gets the same answer."""
         error = errors.ServerError(
             platform=self.platform,
             operation=operation,
             status=streamed.status_code,
-            detail=f"the answer is too large ({size}; at most {_mib(self.max_answer_bytes)} is read); "
-            "stopped reading, not asked again",
+            detail=detail,
             request_id=ApiClient._request_id(self, streamed),  # from headers: the body is not read
         )
         error.may_have_committed = True  # the platform did answer: a write went through
+        error.max_retries = 0  # the same request gets the same answer
+        return error
+
+    def _not_success(
+        self, operation: str, response: httpx.Response, request_id: str | None
+    ) -> errors.ServerError:
+        """An answer that is neither a success nor an error (1xx, 3xx). A redirect says where to (the
+        scheme and host, never the path or query), and is not followed: the endpoint is the base URL
+        setting's to change, and a redirected request was not carried out (except 303, which points to
+        the result of one that was)."""
+        status = response.status_code
+        carried_out = status not in _NOT_CARRIED_OUT
+        outcome = (
+            "the request may have been carried out" if carried_out else "the request was not carried out"
+        )
+        if status in _REDIRECTS:
+            what = (
+                f"redirected to {_location(response)}, which is not followed ({outcome}); check the base "
+                "URL setting"
+            )
+        else:
+            what = f"neither a success nor an error ({clip(response.reason_phrase, 40)}; {outcome})"
+        error = errors.ServerError(
+            platform=self.platform,
+            operation=operation,
+            status=status,
+            detail=what,
+            request_id=request_id,
+        )
+        error.may_have_committed = carried_out
         error.max_retries = 0  # the same request gets the same answer
         return error
 
@@ -640,6 +768,65 @@ _NO_SUCH_NAME = frozenset(
     getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
 )
 _BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+_REDIRECTS = frozenset({300, 301, 302, 303, 305, 307, 308})
+# Answers that say the request was not carried out: a redirect (but 303 See Other, the answer to one that
+# was) and 304 Not Modified. Any other 1xx/3xx may follow a write that went through.
+_NOT_CARRIED_OUT = frozenset({300, 301, 302, 304, 305, 307, 308})
+
+
+class _TooDeep(ValueError):
+    """JSON nested deeper than the parser recurses: a malformed body like any other to every caller
+    (they catch ValueError), not a RecursionError."""
+
+    why = "the JSON is nested too deeply to read"
+
+
+class _Answer(httpx.Response):
+    """An answer read into memory (``_read_answer``), whose ``json()`` fails as for any malformed body,
+    with a ``ValueError``, on JSON nested too deeply (``[`` a hundred thousand times)."""
+
+    def json(self, **kwargs: Any) -> Any:
+        try:
+            return super().json(**kwargs)
+        except RecursionError:
+            raise _TooDeep(_TooDeep.why) from None
+
+
+class _Decoder:
+    """One gzip or deflate coding undone with zlib, never more than :data:`_PIECE` bytes per step, so
+    that a reader counting the pieces stops a compression bomb at its cap."""
+
+    def __init__(self, coding: str) -> None:
+        self._zlib = zlib.decompressobj(_ZLIB_CODINGS[coding])
+        self._raw_deflate_possible = coding == "deflate"
+
+    @property
+    def complete(self) -> bool:
+        """The coded stream ended (a truncated one did not)."""
+        return self._zlib.eof
+
+    def decode(self, coded: Iterable[bytes]) -> Iterator[bytes]:
+        """What ``coded`` decodes to, piece by piece (``zlib.error`` on a broken stream). Bytes after
+        the end of the stream are ignored."""
+        for chunk in coded:
+            data = chunk
+            while not self._zlib.eof:
+                piece = self._step(data)
+                if piece:
+                    yield piece
+                data = self._zlib.unconsumed_tail
+                if not data and len(piece) < _PIECE:
+                    break  # all of the input is in, and no output is pending
+
+    def _step(self, data: bytes) -> bytes:
+        if not self._raw_deflate_possible:
+            return self._zlib.decompress(data, _PIECE)
+        self._raw_deflate_possible = False
+        try:
+            return self._zlib.decompress(data, _PIECE)
+        except zlib.error:  # "deflate" sent without its zlib header (raw deflate): some servers do
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self._zlib.decompress(data, _PIECE)
 
 
 def _caused_by(exc: BaseException, kind: type[E]) -> E | None:
@@ -674,6 +861,25 @@ def _answered(exc: errors.ApiError) -> str:
     return f"answered {exc.status}" + (f" (code {exc.code})" if exc.code else "")
 
 
+def _codings(response: httpx.Response) -> list[str]:
+    """The answer's content codings, in the order the server applied them (``identity`` left out)."""
+    named = (c.strip().lower() for c in response.headers.get_list("content-encoding", split_commas=True))
+    return [c for c in named if c not in ("", "identity")]
+
+
+def _location(response: httpx.Response) -> str:
+    """Where a redirect points: its scheme and host (never a path or a query, which may carry a token),
+    redacted and cut like any text a server chose."""
+    location = response.headers.get("location")
+    if not location:
+        return "nowhere (no Location)"
+    try:
+        target = response.request.url.join(location)
+    except httpx.InvalidURL:
+        return "an unreadable Location"
+    return clip(f"{target.scheme}://{target.netloc.decode('ascii', 'replace')}", 100)
+
+
 def _content_length(response: httpx.Response) -> int | None:
     try:
         return int(response.headers["content-length"])
@@ -701,25 +907,32 @@ def error_class_for(status: int) -> type[errors.ApiError]:
     return errors.ApiError
 
 
+_MESSAGE_KEYS = ("errors", "error", "message", "msg", "detail")
+
+
 def _flatten_message(body: Any, limit: int = 300) -> str | None:
     """A one-line message from the shapes platforms use: a string, a list of strings, or a map of field
-    to messages (``{"errors": {"address": ["is invalid"]}}``)."""
-
-    def walk(value: Any, prefix: str = "") -> list[str]:
+    to messages (``{"errors": {"address": ["is invalid"]}}``). Walked with a stack of its own, not by
+    recursion: a body nested hundreds deep is a message like any other (and stops once ``limit`` is
+    filled)."""
+    parts: list[str] = []
+    size = 0
+    todo: list[tuple[Any, str]] = [(body, "")]  # depth first, in the body's order
+    while todo and size <= limit:
+        value, prefix = todo.pop()
         if value is None or value == "":
-            return []
-        if isinstance(value, str):
-            return [f"{prefix}{value}"]
+            continue
         if isinstance(value, list):
-            return [item for entry in value for item in walk(entry, prefix)]
-        if isinstance(value, dict):
-            for key in ("errors", "error", "message", "msg", "detail"):
-                if key in value and len(value) <= 3:
-                    return walk(value[key], prefix)
-            return [item for key, entry in value.items() for item in walk(entry, f"{prefix}{key}: ")]
-        return [f"{prefix}{value}"]
-
-    parts = walk(body)
+            todo.extend((entry, prefix) for entry in reversed(value))
+        elif isinstance(value, dict):
+            inner = next((k for k in _MESSAGE_KEYS if k in value), None) if len(value) <= 3 else None
+            if inner is not None:
+                todo.append((value[inner], prefix))
+            else:
+                todo.extend((entry, f"{prefix}{key}: ") for key, entry in reversed(value.items()))
+        else:
+            parts.append(f"{prefix}{value}")
+            size += len(parts[-1]) + 2
     if not parts:
         return None
     return clip("; ".join(parts), limit)  # redacted before it is cut
