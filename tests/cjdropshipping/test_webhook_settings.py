@@ -589,6 +589,16 @@ def answering(*bodies: tuple[str, bytes]) -> Callable[[Connection], None]:
     return each_request(answer)
 
 
+def client_of(server: HostileServer) -> CjApi:
+    """A client of a test server, with a token given (no token request) and a bucket of its own."""
+    return CjApi(
+        server.url,
+        auth=AccessTokenAuth("cj-access-token-unit"),
+        pace_key=f"cjdropshipping test {uuid.uuid4().hex}",
+        rate=RatePolicy(per_second=100, burst=10),
+    )
+
+
 @pytest.mark.parametrize("code", [b"1e999", b"-1e999", b"200.5"])
 def test_a_code_that_is_not_an_integer_is_an_unexpected_answer(code: bytes) -> None:
     # 1e999 is valid JSON and reads as infinity: int() of it raised OverflowError, a raw Python
@@ -597,23 +607,13 @@ def test_a_code_that_is_not_an_integer_is_an_unexpected_answer(code: bytes) -> N
     # server: the sandbox answers through json.dumps, which cannot write 1e999.
     bad = b'{"code": ' + code + b', "result": true, "message": "Success", "requestId": "r-bad", "data": {}}'
     with HostileServer(answering(("200 OK", bad), ("200 OK", GOOD_SETTINGS))) as server:
-        api = CjApi(
-            server.url,
-            auth=AccessTokenAuth("cj-access-token-unit"),
-            pace_key=f"cjdropshipping test {uuid.uuid4().hex}",
-            rate=RatePolicy(per_second=100, burst=10),
-        )
+        api = client_of(server)
         with deadline_scope(10):
             assert api.get_settings().open_id == "oid-7f3a9c"
         assert len(server.requests) == 2
 
     with HostileServer(answering(("200 OK", bad))) as server:
-        api = CjApi(
-            server.url,
-            auth=AccessTokenAuth("cj-access-token-unit"),
-            pace_key=f"cjdropshipping test {uuid.uuid4().hex}",
-            rate=RatePolicy(per_second=100, burst=10),
-        )
+        api = client_of(server)
         with deadline_scope(1.5), pytest.raises(errors.ServerError) as failure:
             api.get_settings()
     message = str(failure.value)
@@ -625,12 +625,7 @@ def test_a_code_that_is_not_an_integer_is_an_unexpected_answer(code: bytes) -> N
 def test_an_error_answer_with_an_unreadable_code_still_names_its_status() -> None:
     bad = b'{"code": 1e999, "result": false, "message": "Internal error", "requestId": "r-500"}'
     with HostileServer(answering(("400 Bad Request", bad))) as server:
-        api = CjApi(
-            server.url,
-            auth=AccessTokenAuth("cj-access-token-unit"),
-            pace_key=f"cjdropshipping test {uuid.uuid4().hex}",
-            rate=RatePolicy(per_second=100, burst=10),
-        )
+        api = client_of(server)
         with deadline_scope(5), pytest.raises(errors.ApiValidationError) as failure:
             api.get_settings()
     message = str(failure.value)

@@ -26,6 +26,10 @@ import pulumi_webhooks.cjdropshipping as cj
 import pulumi_webhooks.shoplazza as shoplazza
 import pulumi_webhooks.shopline as shopline
 import pulumi_webhooks.up42 as up42
+from pulumi_webhooks._core.pacing import RatePolicy
+from pulumi_webhooks._core.tokens import credential_key
+from pulumi_webhooks.cjdropshipping.api import CjApi
+from pulumi_webhooks.cjdropshipping.auth import ApiKeyAuth
 
 HERE = Path(__file__).resolve().parent
 HOST_LOGGING = HERE / "host_logging"  # its sitecustomize.py turns on every log record of a host
@@ -508,3 +512,27 @@ TENANTS: dict[str, type[Tenant]] = {
     "up42": Up42Tenant,
     "cjdropshipping": CjTenant,
 }
+
+
+@dataclass
+class CjAccount:
+    """A new CJ account on the sandbox (its own API key), and its clients as the provider builds them:
+    one rate-limit bucket per key and endpoint, shared by every client of the process."""
+
+    sandbox: SandboxProcess
+    rate: RatePolicy
+    api_key: str = field(default_factory=lambda: f"CJ{uuid.uuid4().int % 10**7}@api@{uuid.uuid4().hex}")
+
+    def __post_init__(self) -> None:
+        self.sandbox.admin.post(
+            "/cjdropshipping/_sandbox/settings", json={"account_qps": 100}
+        ).raise_for_status()
+        self.base_url = self.sandbox.base_url("cjdropshipping", "/api2.0/v1")
+
+    def client(self) -> CjApi:
+        return CjApi(
+            self.base_url,
+            auth=ApiKeyAuth(self.base_url, self.api_key),
+            pace_key=f"cjdropshipping {credential_key(self.base_url, self.api_key)}",
+            rate=self.rate,
+        )

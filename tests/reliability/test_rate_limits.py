@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import httpx
@@ -24,11 +23,9 @@ from engine import Engine
 from pulumi_webhooks import errors
 from pulumi_webhooks._core.deadline import deadline_scope
 from pulumi_webhooks._core.pacing import RatePolicy
-from pulumi_webhooks._core.tokens import credential_key
-from pulumi_webhooks.cjdropshipping.api import CjApi
-from pulumi_webhooks.cjdropshipping.auth import ApiKeyAuth
 from pulumi_webhooks.shoplazza.topics import TOPICS as SHOPLAZZA_TOPICS
 from reliability.harness import (
+    CjAccount,
     ShoplazzaTenant,
     ShoplineTenant,
     Spec,
@@ -144,17 +141,7 @@ def test_a_request_behind_a_slow_one_on_cjs_single_slot_ends_at_its_deadline(
     # CJ's account bucket has one slot, held from send until answer. A request queued behind a slow one
     # waited for that answer with no timeout, and failed only once it got the slot, past its deadline.
     monkeypatch.setenv("PULUMI_WEBHOOKS_CACHE_DIR", str(tmp_path))
-    sandbox.admin.post("/cjdropshipping/_sandbox/settings", json={"account_qps": 100}).raise_for_status()
-    base_url = sandbox.base_url("cjdropshipping", "/api2.0/v1")
-    api_key = f"CJ{uuid.uuid4().int % 10**7}@api@{uuid.uuid4().hex}"
-
-    def client() -> CjApi:
-        return CjApi(
-            base_url,
-            auth=ApiKeyAuth(base_url, api_key),
-            pace_key=f"cjdropshipping {credential_key(base_url, api_key)}",
-            rate=RatePolicy(per_second=50, burst=1),
-        )
+    client = CjAccount(sandbox, RatePolicy(per_second=50, burst=1)).client
 
     def slow() -> None:
         with deadline_scope(30):
@@ -172,7 +159,7 @@ def test_a_request_behind_a_slow_one_on_cjs_single_slot_ends_at_its_deadline(
         waited = time.monotonic() - started
     finally:
         in_flight.join(10)
-    assert 0.9 <= waited < 1.5, waited  # was the slow answer's 4 s and more
+    assert 0.9 <= waited < 2.0, waited  # was the slow answer's 4 s and more
     message = str(failure.value)
     assert message.startswith("CJdropshipping read settings: the operation deadline passed while waiting"), (
         message
