@@ -335,10 +335,11 @@ class _Versus:
         return (self.minimal_wall + self.listing) / self.minimal_wall
 
     def above_floor(self) -> str:
+        above = (self.ours_wall - self.minimal_wall - self.listing) * 1000
         return (
             f"floor of looking before writing: the minimal provider's time plus the listing's round trip "
             f"({self.listing * 1000:.0f} ms) = {self.floor:.3f} x; the project is "
-            f"{(self.ours_wall - self.minimal_wall - self.listing) * 1000:.0f} ms above it"
+            f"{abs(above):.0f} ms {'above' if above >= 0 else 'below'} it"
         )
 
 
