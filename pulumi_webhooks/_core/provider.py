@@ -383,7 +383,9 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
     def _create_new(self, api: Api, inputs: Mapping[str, Any], *, may_update: bool = True) -> Remote:
         """Create the declared subscription (none with its key was found). After a lost answer or a
         collision, look again: the one found then is this operation's own write when an earlier try's
-        answer was lost, otherwise someone else's (``_take_over`` decides)."""
+        answer was lost, otherwise someone else's (``_take_over`` decides). The create is sent again
+        only after a single try whose answer was lost: when the request layer already tried again, one
+        layer of retries is all there is."""
         sent = False  # a try may have reached the platform although its answer was lost
         for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
             try:
@@ -397,7 +399,7 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
                 existing = self.find_existing(api, inputs)
                 if existing is not None:
                     return self._take_over(api, existing, inputs, written_here=sent, may_update=may_update)
-                if collided:
+                if collided or exc.attempts > 1:
                     raise
         raise AssertionError("unreachable")
 

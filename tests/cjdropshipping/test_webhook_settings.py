@@ -497,6 +497,17 @@ def test_busy_is_retried_at_most_three_times(engine: Engine, cjs: Cj) -> None:
     assert len(cjs.api_requests("/webhook/set")) == 4
 
 
+def test_a_create_answered_busy_is_retried_by_one_layer_only(engine: Engine, cjs: Cj) -> None:
+    # Busy may have committed (CJ answered 200), so the create looks the settings up once the request
+    # layer gave up; it does not start another round of tries on top of the 4 it made.
+    cjs.sandbox.fault("cjdropshipping", "status", path="webhook/set", status=200, body=BUSY, count=20)
+    result = engine.up(settings(product_url=PRODUCT))
+    assert not result.ok
+    error = result.step("cj").error or ""
+    assert "code 1600000" in error and "gave up after 4 attempts" in error, error
+    assert len(cjs.api_requests("/webhook/set")) == 4
+
+
 def test_rate_limit_code_and_lost_answers_are_retried(engine: Engine, cjs: Cj) -> None:
     limited = {"code": 1600200, "result": False, "message": "Too much request", "data": None}
     cjs.sandbox.fault("cjdropshipping", "status", path="setting/get", status=200, body=limited, count=2)
