@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_webhooks._core import errors
+from pulumi_webhooks._core.deadline import DEADLINE_PASSED, current_deadline
 from pulumi_webhooks._core.redact import register_secret
 
 MAX_FAILED_TOKEN_REQUESTS = 3
@@ -69,7 +70,17 @@ class TokenCache:
         token = self.peek(key)
         if token is not None and token.fresh(margin):
             return token
-        with self._lock(key):  # single flight: the first caller fetches, the others reuse its token
+        lock = self._lock(key)
+        deadline = current_deadline()
+        # Single flight: the first caller fetches, the others reuse its token; waiting for that fetch
+        # counts against the waiter's own deadline (the fetch runs under the first caller's).
+        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not lock.acquire(timeout=wait):
+            raise errors.OperationTimeoutError(
+                f"{DEADLINE_PASSED} while another operation of this process was getting the token this one "
+                "needs; raise pulumi-webhooks:operationTimeout"
+            )
+        try:
             token = self.peek(key)
             if token is not None and token.fresh(margin):
                 return token
@@ -77,6 +88,8 @@ class TokenCache:
             with self._guard:
                 self._tokens[key] = token
             return token
+        finally:
+            lock.release()
 
     def invalidate(self, key: str, rejected: str) -> None:
         """Forget the token the platform rejected (unless another thread already replaced it)."""

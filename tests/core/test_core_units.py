@@ -205,6 +205,29 @@ def test_token_cache_fetches_once_for_concurrent_callers() -> None:
     assert "secret" not in credential_key("url", "secret") and len(credential_key("a")) == 32
 
 
+def test_token_cache_waiting_for_another_callers_fetch_ends_at_the_waiters_deadline() -> None:
+    # The first caller's fetch runs under its own deadline; a second caller whose deadline is nearer
+    # waited for the lock with no timeout, past its own.
+    cache = TokenCache()
+    fetching, release = threading.Event(), threading.Event()
+
+    def slow_fetch(_previous: Token | None) -> Token:
+        fetching.set()
+        assert release.wait(10)
+        return Token("tok-slow", time.time() + 300)
+
+    first = threading.Thread(target=lambda: cache.get("k", slow_fetch, margin=30))
+    first.start()
+    try:
+        assert fetching.wait(10)
+        with deadline_scope(0.3), pytest.raises(errors.OperationTimeoutError, match="getting the token"):
+            cache.get("k", slow_fetch, margin=30)
+    finally:
+        release.set()
+        first.join(10)
+    assert cache.get("k", slow_fetch, margin=30).value == "tok-slow"  # then served from the cache
+
+
 @contextlib.contextmanager
 def answered_by(handler: Callable[[httpx.Request], httpx.Response]) -> Iterator[None]:
     """FlakyApi's origin answered by ``handler`` (an edge no real server produces on cue)."""
