@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from pulumi_webhooks._core.redact import get_logger, redact
@@ -67,13 +68,21 @@ class EngineLogHandler(logging.Handler):
             super().close()
 
 
-def address_from_argv(argv: list[str] | None = None) -> str | None:
-    """The engine address the CLI passed to this plugin process, if any (``host:port``)."""
-    args = sys.argv[1:] if argv is None else argv
+def address_from_argv(argv: Sequence[str] | None = None) -> str | None:
+    """The engine address the CLI passed to this plugin process, if any (``host:port``). The CLI starts
+    a plugin as ``[--logtostderr] [-v=N] [--tracing ENDPOINT] ENGINE_ADDRESS``: the address is the last
+    argument that is neither a flag nor ``--tracing``'s value (which looks like an address too)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    positional: list[str] = []
+    skip = False
     for arg in args:
-        if not arg.startswith("-") and ":" in arg:
-            return arg
-    return None
+        if skip:
+            skip = False
+        elif arg == "--tracing":
+            skip = True
+        elif not arg.startswith("-"):
+            positional.append(arg)
+    return positional[-1] if positional and ":" in positional[-1] else None
 
 
 def attach(address: str | None = None) -> bool:

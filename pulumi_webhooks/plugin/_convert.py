@@ -48,9 +48,11 @@ def plain(value: PropertyValue) -> Any:
 
 
 def wire(value: Any, *, secret: bool = False) -> PropertyValue:
-    """A plain value as a ``PropertyValue`` (the sentinel back to an unknown)."""
+    """A plain value as a ``PropertyValue``. An unknown stays the engine's sentinel string: that is
+    what the engine sends and reads, and the SDK cannot marshal its own ``Computed`` (pulumi 3.272)."""
     if is_unknown(value) and not isinstance(value, list):
-        return PropertyValue.computed()
+        unknown = PropertyValue(UNKNOWN)
+        return unknown.with_secret(True) if secret else unknown
     if isinstance(value, Mapping):
         converted: PropertyValue = PropertyValue({k: wire(v) for k, v in value.items()})
     elif isinstance(value, (list, tuple)):

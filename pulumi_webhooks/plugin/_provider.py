@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckFailure,
     CheckRequest,
@@ -49,7 +49,7 @@ from pulumi.provider.experimental.provider import (
 from pulumi_webhooks._core import engine_log, errors, settings
 from pulumi_webhooks._core.catalog import unknown_name_reason
 from pulumi_webhooks._core.deadline import deadline_scope
-from pulumi_webhooks._core.provider import WebhookProvider
+from pulumi_webhooks._core.provider import WebhookProvider, is_unknown
 from pulumi_webhooks._core.redact import redact, register_secret
 from pulumi_webhooks.plugin._convert import camel, from_engine, plain, secret_keys, snake, to_engine
 from pulumi_webhooks.plugin._schema import (
@@ -77,15 +77,16 @@ def _plugin_names(text: str) -> str:
 
 
 def _resource_type(urn: str) -> str:
-    """The type token of a URN (a child's URN prefixes its parent's type: ``parent$token``)."""
-    parts = urn.split("::")
-    return parts[-2].rsplit("$", 1)[-1] if len(parts) > 2 else ""
+    """The type token of a URN, ``urn:pulumi:stack::project::type::name`` (a child's type is prefixed by
+    its parent's: ``parent$token``; the name may itself contain ``::``)."""
+    parts = urn.split("::", 3)
+    return parts[2].rsplit("$", 1)[-1] if len(parts) > 3 else ""
 
 
 def _config_text(value: PropertyValue) -> str | None:
     """A config value as the settings keep it (a string), None when unset or not known yet."""
     raw = plain(value)
-    if raw is None or isinstance(value.value, Computed) or raw == "":
+    if raw is None or is_unknown(raw) or raw == "":
         return None
     if isinstance(raw, bool):
         return "true" if raw else "false"
@@ -157,7 +158,7 @@ class WebhooksProvider(Provider):
                 continue
             raw = plain(value)
             if not (
-                raw is None or isinstance(value.value, Computed) or isinstance(raw, (str, int, float, bool))
+                raw is None or is_unknown(raw) or isinstance(raw, (str, int, float, bool))
             ):
                 failures.append(CheckFailure(key, f"must be a string, got {type(raw).__name__}"))
             if setting.secret and isinstance(raw, str):

@@ -20,6 +20,7 @@ from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
+from pulumi_webhooks._core import engine_log
 from pulumi_webhooks._core.redact import get_logger
 from pulumi_webhooks.plugin._provider import WebhooksProvider, one_line
 from pulumi_webhooks.plugin._schema import VERSION
@@ -98,13 +99,13 @@ USAGE = "usage: pulumi-resource-webhooks ENGINE_ADDRESS   (started by the Pulumi
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``pulumi-resource-webhooks`` executable: ``pulumi-resource-webhooks <engine address>``."""
     args = list(sys.argv[1:] if argv is None else argv)
-    positional = [a for a in args if not a.startswith("-")]
     if "-h" in args or "--help" in args:
         print(USAGE)
         return 0
-    if not positional:
+    address = engine_log.address_from_argv(args)
+    if address is None:
         print(USAGE, file=sys.stderr)
         return 2
     with contextlib.suppress(KeyboardInterrupt):  # the CLI ends plugins with a signal
-        asyncio.run(serve(positional[0], WebhooksProvider(), args))
+        asyncio.run(serve(address, WebhooksProvider(), args))
     return 0
