@@ -32,7 +32,7 @@ from typing import Any
 from pulumi_webhooks._core import deadline, errors, settings
 from pulumi_webhooks._core.http import CONNECT_TIMEOUT, close_shared_clients
 from pulumi_webhooks._core.naming import slug, unique_names, url_slug
-from pulumi_webhooks._core.redact import RedactingFilter, clip, redact, register_secret
+from pulumi_webhooks._core.redact import RedactingFilter, clip, redact, register_secret, visible
 
 PROG = "pulumi-webhooks discover"
 
@@ -270,7 +270,7 @@ def _up42_missing(username: str | None, password: str | None) -> str | None:
 
 def _up42(args: argparse.Namespace, say: Say) -> Found:
     from pulumi_webhooks.up42 import auth
-    from pulumi_webhooks.up42.provider import Up42WebhookProvider
+    from pulumi_webhooks.up42.provider import Up42WebhookProvider, signing_secret_problem
 
     token = _credential(auth.ACCESS_TOKEN, args.token_env, "--token-env")
     missing = None if token else _up42_missing(_from_env(auth.USERNAME), _from_env(auth.PASSWORD))
@@ -305,8 +305,10 @@ def _up42(args: argparse.Namespace, say: Say) -> Found:
         for w in hooks
     ]
     declarations = []
-    wanted = (slug(w.name) or url_slug(w.url) or "webhook" for w in hooks)
-    for name, w in zip(unique_names(wanted), hooks, strict=True):
+    names = unique_names(slug(w.name) or url_slug(w.url) or "webhook" for w in hooks)
+    # One stack config key per webhook: `orders-2` and `orders2` would both make `orders2Secret`.
+    keys = iter(unique_names(_config_key(name) for name, w in zip(names, hooks, strict=True) if w.secret))
+    for name, w in zip(names, hooks, strict=True):
         inputs: dict[str, Any] = {
             "workspace_id": workspace,
             "url": w.url,
@@ -316,7 +318,10 @@ def _up42(args: argparse.Namespace, say: Say) -> Found:
         }
         notes = _check_notes(provider, inputs)
         if w.secret:
-            key = _config_key(name)
+            key = next(keys)
+            problem = signing_secret_problem(w.secret)  # never quotes the value
+            if problem:
+                notes += (f"preview will refuse this until it is changed: secret: {problem}",)
             inputs["secret"] = Code(f"config.require_secret({json.dumps(key)})")
             notes += (
                 f"This webhook signs its deliveries. First: pulumi config set --secret {key} <its secret>",
@@ -445,8 +450,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+        return visible(", ".join(str(v) for v in value))
+    return visible(str(value))
 
 
 def render_table(found: Found) -> str:
@@ -463,7 +468,18 @@ def render_table(found: Found) -> str:
 
 
 def render_json(found: Found) -> str:
-    return json.dumps(found.records, indent=2, ensure_ascii=False) + "\n"
+    return _json(found.records, indent=2) + "\n"
+
+
+def _json(value: Any, **options: Any) -> str:
+    """JSON text, non-ASCII kept readable; escaped as ``\\uXXXX`` when it holds what no output can
+    encode (a lone surrogate a platform sent)."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True, **options)
+    return text
 
 
 def _literal(value: Any) -> str:
@@ -475,7 +491,7 @@ def _literal(value: Any) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_literal(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)
+    return _json(str(value))
 
 
 def _comments(text: str) -> list[str]:
@@ -625,19 +641,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if not args.quiet:
         _log_to_stderr(args.verbose)
+    render = {"table": render_table, "json": render_json, "python": render_python}[args.output]
     try:
         with deadline.deadline_scope(settings.operation_timeout()):
             found = PLATFORMS[args.platform].run(args, say)
+        text = render(found)
     except Exception as exc:
         print(f"{PROG}: {redact(_failure(args, exc))}", file=sys.stderr)
         return 1
     finally:
         close_shared_clients()
-    render = {"table": render_table, "json": render_json, "python": render_python}[args.output]
     if args.output != "python":
         for note in found.notes:
-            print(f"{PROG}: {note}", file=sys.stderr)
-    sys.stdout.write(render(found))
+            print(f"{PROG}: {visible(note)}", file=sys.stderr)
+    sys.stdout.write(text)
     return 0
 
 

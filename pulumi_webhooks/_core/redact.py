@@ -129,6 +129,13 @@ def _mask_partial_tail(cut: str) -> str:
     return cut
 
 
+def visible(text: str) -> str:
+    """``text`` with every character that does not print (control and escape sequences, line breaks,
+    bidi and zero-width marks, lone surrogates) written as its Python escape: what a platform or a
+    server chose cannot move the cursor, rewrite a terminal's lines or hide what follows."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def excerpt(value: object, limit: int = 40) -> str:
     """A short, safe quotation of an input for a message: redacted, cut to ``limit`` characters, and
     quoted the way ``repr`` quotes (control, invisible and bidi characters escaped); a cut one says how

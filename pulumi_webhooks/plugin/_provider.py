@@ -157,9 +157,7 @@ class WebhooksProvider(Provider):
                 inputs[key] = value
                 continue
             raw = plain(value)
-            if not (
-                raw is None or is_unknown(raw) or isinstance(raw, (str, int, float, bool))
-            ):
+            if not (raw is None or is_unknown(raw) or isinstance(raw, (str, int, float, bool))):
                 failures.append(CheckFailure(key, f"must be a string, got {type(raw).__name__}"))
             if setting.secret and isinstance(raw, str):
                 register_secret(raw)

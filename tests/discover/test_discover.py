@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -21,6 +22,8 @@ import httpx
 import pytest
 from conftest import EngineFactory, SandboxProcess
 from engine import collect
+
+from pulumi_webhooks._core.naming import slug
 
 COMMAND = Path(sys.executable).with_name("pulumi-webhooks")  # the console script, as installed
 
@@ -144,8 +147,10 @@ def up42_create(sandbox: SandboxProcess, **body: Any) -> dict[str, Any]:
     token = httpx.post(f"{sandbox.url}{UP42_TOKEN_PATH}", data=form).json()["access_token"]
     response = httpx.post(
         f"{sandbox.url}/up42/api/workspaces/{WS}/webhooks",
-        json={"active": True, **body},  # no "secret": none (UP42 refuses a null one)
-        headers={"Authorization": f"Bearer {token}"},
+        content=json.dumps(
+            {"active": True, **body}
+        ),  # no "secret": none (UP42 refuses a null one); \u escapes
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     response.raise_for_status()
     created: dict[str, Any] = response.json()["data"]
@@ -345,6 +350,57 @@ def test_up42_outputs_never_show_the_secret_and_round_trip(
     assert result.ops == {"job-status": "create", "orders-paused": "create"}
     assert [w for w in writes(sandbox, "up42") if "/webhooks" in w] == []  # only the token request
     assert len(sandbox.state()["up42"]["workspaces"][WS]) == 2
+
+
+def test_up42_secrets_get_one_config_key_each_and_a_short_one_is_flagged(
+    sandbox: SandboxProcess, env: dict[str, str]
+) -> None:
+    # "Orders 2" and "Orders2" are named orders-2 and orders2, which both made the key orders2Secret: one
+    # webhook's secret would then be set on the other by `pulumi up`.
+    for name, secret in (("Orders 2", "whsec-first-0123456789"), ("Orders2", "whsec-second-0123456789")):
+        up42_create(
+            sandbox,
+            name=name,
+            url=f"https://hooks.example.com/{slug(name)}",
+            events=["job.status"],
+            secret=secret,
+        )
+    up42_create(
+        sandbox, name="Short", url="https://hooks.example.com/short", events=["job.status"], secret="short123"
+    )
+
+    fragment = ok(discover(env, "up42", "--workspace", WS, "--python"))
+
+    keys = re.findall(r'config\.require_secret\("([^"]+)"\)', fragment)
+    assert len(keys) == 3 and len(set(keys)) == 3, keys
+    assert "short123" not in fragment
+    assert "preview will refuse this until it is changed: secret: must be at least 16 characters" in fragment
+
+
+def test_the_table_escapes_what_would_drive_the_terminal(
+    sandbox: SandboxProcess, env: dict[str, str]
+) -> None:
+    # A store's values reach the terminal: escape sequences and carriage returns could rewrite or hide rows.
+    up42_create(
+        sandbox,
+        name="x\x1b]0;pwned\x07\x1b[2J\rFAKE\u202e",
+        url="https://hooks.example.com/t",
+        events=["job.status"],
+    )
+    table = ok(discover(env, "up42", "--workspace", WS))
+    assert "\x1b" not in table and "\r" not in table and "\u202e" not in table and "\x07" not in table
+    assert "\\x1b]0;pwned\\x07\\x1b[2J\\rFAKE\\u202e" in table
+
+
+@pytest.mark.parametrize("output", ["table", "json", "python"])
+def test_a_lone_surrogate_from_the_platform_is_escaped_not_a_traceback(
+    sandbox: SandboxProcess, env: dict[str, str], output: str
+) -> None:
+    up42_create(sandbox, name="broken \ud800 name", url="https://hooks.example.com/s", events=["job.status"])
+    text = ok(discover(env, "up42", "--workspace", WS, *([] if output == "table" else [f"--{output}"])))
+    assert "\\ud800" in text, text
+    if output == "python":
+        ast.parse(text)
 
 
 # -- CJdropshipping ------------------------------------------------------------------------------------
