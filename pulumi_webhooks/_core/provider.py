@@ -213,6 +213,9 @@ class WebhookProvider(ResourceProvider, Generic[Api, Remote]):
     natural_key: ClassVar[str]
     # The credentials the platform reads from settings: checked wherever they are set (see Credential).
     credential_settings: ClassVar[tuple[Credential, ...]] = ()
+    # Required inputs that default to the resource's name when not declared (UP42's `name`): the
+    # program's resource class fills them in, the native plugin from the URN.
+    named_after_resource: ClassVar[tuple[str, ...]] = ()
 
     serialize_as_secret_always = True
 

@@ -83,6 +83,12 @@ def _resource_type(urn: str) -> str:
     return parts[2].rsplit("$", 1)[-1] if len(parts) > 3 else ""
 
 
+def _resource_name(urn: str) -> str:
+    """The resource name of a URN (everything after the type: it may contain ``::``)."""
+    parts = urn.split("::", 3)
+    return parts[3] if len(parts) > 3 else ""
+
+
 def _config_text(value: PropertyValue) -> str | None:
     """A config value as the settings keep it (a string), None when unset or not known yet."""
     raw = plain(value)
@@ -196,6 +202,9 @@ class WebhooksProvider(Provider):
     async def check(self, request: CheckRequest) -> CheckResponse:
         lifecycle = self._lifecycle(request.urn)
         news = from_engine(request.new_inputs)
+        for name in lifecycle.named_after_resource:
+            if news.get(name) is None:
+                news[name] = _resource_name(request.urn)
         result = await self._run(lifecycle.check, from_engine(request.old_inputs), news)
         failures = [
             CheckFailure(camel(f.property) if f.property else "", _plugin_names(f.reason))

@@ -180,8 +180,10 @@ def _resource(kind: ResourceKind) -> tuple[Resource, dict[str, dict[str, Any]]]:
     for output in kind.provider.computed_outputs:
         outputs[camel(output)] = _property(str, COMPUTED_DESCRIPTIONS[output])
         extras[camel(output)] = {"secret": True} if output in kind.provider.secret_outputs else {}
-    required_inputs = [camel(f.name) for f in kind.fields if f.required]
-    required_outputs = required_inputs + [
+    required_inputs = [
+        camel(f.name) for f in kind.fields if f.required and f.name not in kind.provider.named_after_resource
+    ]
+    required_outputs = [camel(f.name) for f in kind.fields if f.required] + [
         camel(c) for c in kind.provider.computed_outputs if c == "webhook_id"
     ]
     resource = Resource(

@@ -122,6 +122,7 @@ class Up42WebhookProvider(WebhookProvider["Up42Api", "Up42Webhook"]):
     platform = "UP42"
     fields = FIELDS
     natural_key = "url"
+    named_after_resource = ("name",)
     credential_settings = (
         Credential("access_token", auth.ACCESS_TOKEN, settings.header_credential_problem),
         Credential("", auth.USERNAME),

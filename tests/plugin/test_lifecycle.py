@@ -165,3 +165,14 @@ def test_a_resource_name_with_double_colons_is_served(
     host = configured(start_plugin, sandbox, case)
     checked = host.check(case.urn("orders::v2"), {}, declared(case))
     assert checked.failures == ()
+
+
+def test_an_up42_webhook_without_a_name_is_named_after_the_resource(
+    sandbox: SandboxProcess, start_plugin: PluginFactory, all_cases: dict[str, Case]
+) -> None:
+    # As for a Python program's `up42.Webhook("jobs", ...)`: the display name defaults to the resource name.
+    case = all_cases["up42"]
+    host = configured(start_plugin, sandbox, case)
+    checked = host.check(case.urn("nightly-jobs"), {}, declared(case, name=None))
+    assert checked.failures == ()
+    assert checked.inputs["name"] == "nightly-jobs"
