@@ -12,10 +12,12 @@ are redacted by the package loggers' filter before any handler sees them.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pulumi_webhooks._core.redact import get_logger, redact
@@ -25,6 +27,19 @@ LOG_TIMEOUT = 2.0  # seconds one Log RPC may take before the line is dropped
 
 _lock = threading.Lock()
 _attached: list[EngineLogHandler] = []  # at most one
+# The resource the current operation is for, when the caller knows it (the native plugin does; the
+# dynamic host does not tell its providers): the engine shows the line next to that resource.
+_resource: contextvars.ContextVar[str] = contextvars.ContextVar("pulumi_webhooks_urn", default="")
+
+
+@contextlib.contextmanager
+def about(urn: str) -> Iterator[None]:
+    """Log lines of this thread's operation belong to resource ``urn``."""
+    token = _resource.set(urn)
+    try:
+        yield
+    finally:
+        _resource.reset(token)
 
 
 class EngineLogHandler(logging.Handler):
@@ -53,7 +68,7 @@ class EngineLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = redact(record.getMessage())
-            urn = str(getattr(record, "urn", "") or "")
+            urn = str(getattr(record, "urn", "") or _resource.get())
             self._stub.Log(
                 self._pb.LogRequest(severity=self._severity(record.levelno), message=message, urn=urn),
                 timeout=LOG_TIMEOUT,

@@ -111,14 +111,16 @@ class WebhooksProvider(Provider):
         return f"WebhooksProvider(configured={sorted(self._scope.values)})"
 
     # -- running the lifecycle ------------------------------------------------------------------------
-    async def _run(self, call: Callable[..., T], *args: Any, timeout: float = 0.0) -> T:
+    async def _run(self, call: Callable[..., T], *args: Any, urn: str, timeout: float = 0.0) -> T:
         """``call(*args)`` on a worker thread, in this provider's configuration (and within the engine's
-        custom timeout, when the program set one); lifecycle errors name inputs as the schema does."""
+        custom timeout, when the program set one), its engine log lines shown with resource ``urn``;
+        lifecycle errors name inputs as the schema does."""
         scope = self._scope
 
         def in_scope() -> T:
             with (
                 settings.config_scope(scope),
+                engine_log.about(urn),
                 deadline_scope(timeout) if timeout > 0 else contextlib.nullcontext(),
             ):
                 return call(*args)
@@ -205,7 +207,7 @@ class WebhooksProvider(Provider):
         for name in lifecycle.named_after_resource:
             if news.get(name) is None:
                 news[name] = _resource_name(request.urn)
-        result = await self._run(lifecycle.check, from_engine(request.old_inputs), news)
+        result = await self._run(lifecycle.check, from_engine(request.old_inputs), news, urn=request.urn)
         failures = [
             CheckFailure(camel(f.property) if f.property else "", _plugin_names(f.reason))
             for f in result.failures
@@ -217,9 +219,9 @@ class WebhooksProvider(Provider):
         lifecycle = self._lifecycle(request.urn)
         olds, news = from_engine(request.old_state), from_engine(request.new_inputs)
         ignored = {snake(name) for name in request.ignore_changes}
-        result = await self._run(lifecycle.diff, request.resource_id, olds, news)
+        result = await self._run(lifecycle.diff, request.resource_id, olds, news, urn=request.urn)
         changed = [
-            name for name in await self._run(lifecycle.changed_inputs, olds, news) if name not in ignored
+            name for name in await self._run(lifecycle.changed_inputs, olds, news, urn=request.urn) if name not in ignored
         ]
         replaces = [name for name in result.replaces or [] if name not in ignored]
         detailed = {
@@ -239,7 +241,7 @@ class WebhooksProvider(Provider):
         secrets = self._secrets(lifecycle, secret_keys(request.properties))
         if request.preview:  # not asked for (supports_preview=False); answered without a call anyway
             return CreateResponse(None, to_engine(props, secrets))
-        result = await self._run(lifecycle.create, props, timeout=request.timeout)
+        result = await self._run(lifecycle.create, props, urn=request.urn, timeout=request.timeout)
         return CreateResponse(str(result.id), to_engine(result.outs or {}, secrets))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
@@ -247,7 +249,7 @@ class WebhooksProvider(Provider):
         # Refresh sends the stored outputs; a `get` only inputs; `pulumi import` neither, only the id.
         wire = request.properties or request.inputs
         importing = not wire
-        result = await self._run(lifecycle.read, request.resource_id, from_engine(wire))
+        result = await self._run(lifecycle.read, request.resource_id, from_engine(wire), urn=request.urn)
         if not result.id:
             return ReadResponse(None, {}, {})
         secrets = self._secrets(lifecycle, secret_keys(wire))
@@ -266,13 +268,15 @@ class WebhooksProvider(Provider):
         secrets = self._secrets(lifecycle, secret_keys(request.news) | secret_keys(request.olds))
         if request.preview:
             return UpdateResponse(to_engine({**olds, **news}, secrets))
-        result = await self._run(lifecycle.update, request.resource_id, olds, news, timeout=request.timeout)
+        result = await self._run(
+            lifecycle.update, request.resource_id, olds, news, urn=request.urn, timeout=request.timeout
+        )
         return UpdateResponse(to_engine(result.outs or {}, secrets))
 
     async def delete(self, request: DeleteRequest) -> None:
         lifecycle = self._lifecycle(request.urn)
         props = from_engine(request.properties)
-        await self._run(lifecycle.delete, request.resource_id, props, timeout=request.timeout)
+        await self._run(lifecycle.delete, request.resource_id, props, urn=request.urn, timeout=request.timeout)
 
 
 def _property_diff(old: Any, new: Any, replaces: bool) -> PropertyDiff:

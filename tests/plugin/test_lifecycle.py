@@ -176,3 +176,17 @@ def test_an_up42_webhook_without_a_name_is_named_after_the_resource(
     checked = host.check(case.urn("nightly-jobs"), {}, declared(case, name=None))
     assert checked.failures == ()
     assert checked.inputs["name"] == "nightly-jobs"
+
+
+def test_engine_log_lines_name_the_resource_they_are_about(
+    sandbox: SandboxProcess, start_plugin: PluginFactory, all_cases: dict[str, Case]
+) -> None:
+    # With up to 32 operations at once, a retry line must say which resource it is about.
+    case = all_cases["shopline"]
+    host = configured(start_plugin, sandbox, case)
+    target = case.urn("retried")
+    sandbox.fault("shopline", "status", method="POST", path="webhooks\\.json$", status=503, count=1)
+    checked = host.check(target, {}, declared(case))
+    host.create(target, checked.inputs)
+    retries = [e for e in host.engine_log.entries if "answered 503" in e.message]
+    assert retries and all(e.urn == target for e in retries), host.engine_log.entries
