@@ -212,6 +212,15 @@ class WebhooksProvider(Provider):
             CheckFailure(camel(f.property) if f.property else "", _plugin_names(f.reason))
             for f in result.failures
         ]
+        # Properties are camelCase: `workspace_id` is not taken for `workspaceId` (nor one of the two
+        # spellings silently preferred when both are sent).
+        failures += [
+            CheckFailure(
+                key, f"is not a property of {_resource_type(request.urn)}; did you mean {camel(key)!r}?"
+            )
+            for key in request.new_inputs
+            if camel(snake(key)) != key
+        ]
         secrets = self._secrets(lifecycle, secret_keys(request.new_inputs))
         return CheckResponse(inputs=to_engine(result.inputs, secrets), failures=failures)
 
@@ -221,7 +230,9 @@ class WebhooksProvider(Provider):
         ignored = {snake(name) for name in request.ignore_changes}
         result = await self._run(lifecycle.diff, request.resource_id, olds, news, urn=request.urn)
         changed = [
-            name for name in await self._run(lifecycle.changed_inputs, olds, news, urn=request.urn) if name not in ignored
+            name
+            for name in await self._run(lifecycle.changed_inputs, olds, news, urn=request.urn)
+            if name not in ignored
         ]
         replaces = [name for name in result.replaces or [] if name not in ignored]
         detailed = {
@@ -276,7 +287,9 @@ class WebhooksProvider(Provider):
     async def delete(self, request: DeleteRequest) -> None:
         lifecycle = self._lifecycle(request.urn)
         props = from_engine(request.properties)
-        await self._run(lifecycle.delete, request.resource_id, props, urn=request.urn, timeout=request.timeout)
+        await self._run(
+            lifecycle.delete, request.resource_id, props, urn=request.urn, timeout=request.timeout
+        )
 
 
 def _property_diff(old: Any, new: Any, replaces: bool) -> PropertyDiff:

@@ -190,3 +190,16 @@ def test_engine_log_lines_name_the_resource_they_are_about(
     host.create(target, checked.inputs)
     retries = [e for e in host.engine_log.entries if "answered 503" in e.message]
     assert retries and all(e.urn == target for e in retries), host.engine_log.entries
+
+
+def test_a_snake_case_property_is_refused_naming_the_camel_case_one(
+    sandbox: SandboxProcess, start_plugin: PluginFactory, all_cases: dict[str, Case]
+) -> None:
+    case = all_cases["up42"]
+    host = configured(start_plugin, sandbox, case)
+    values = dict(declared(case).values)
+    values["workspace_id"] = values.pop("workspaceId")
+    checked = host.check(case.urn(), {}, Props.of(values))
+    assert ("workspace_id", "is not a property of webhooks:up42:Webhook; did you mean 'workspaceId'?") in (
+        checked.failures
+    ), checked.failures
