@@ -87,10 +87,13 @@ def credentials(inputs: Mapping[str, Any]) -> tuple[CredentialKind, str] | None:
     return None
 
 
-MISSING_CREDENTIALS = (
-    "no CJdropshipping credentials: set the `api_key` input, "
-    f"{API_KEY.names}, or an access token: the `access_token` input, {ACCESS_TOKEN.names}"
-)
+def missing_credentials() -> str:
+    """The message of a declaration with no credential, naming the settings where they are read (in
+    the native plugin, its provider's config)."""
+    return (
+        "no CJdropshipping credentials: set the `api_key` input, "
+        f"{API_KEY.names}, or an access token: the `access_token` input, {ACCESS_TOKEN.names}"
+    )
 
 
 def qps_problem(raw: str | None) -> str | None:
@@ -157,7 +160,7 @@ class CjWebhookSettingsProvider(WebhookProvider["CjApi", "CallbackSettings"]):
         if not any(is_unknown(inputs.get(k)) for k in ("api_key", "access_token")) and not credentials(
             inputs
         ):
-            failures.append(("api_key", MISSING_CREDENTIALS))
+            failures.append(("api_key", missing_credentials()))
         problem = api_base_url_problem(settings.lookup(BASE_URL) or "")
         if problem:
             failures.append(("", f"{BASE_URL.names} {problem}"))
@@ -172,7 +175,7 @@ class CjWebhookSettingsProvider(WebhookProvider["CjApi", "CallbackSettings"]):
 
         found = credentials(inputs)
         if found is None:
-            raise ConfigurationError(MISSING_CREDENTIALS)
+            raise ConfigurationError(missing_credentials())
         base_url = (settings.lookup(BASE_URL) or "").rstrip("/")
         problem = api_base_url_problem(base_url)
         if problem:

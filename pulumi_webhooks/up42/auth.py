@@ -110,10 +110,7 @@ class Credentials:
         """Why these credentials cannot work (naming every place to set them), or None."""
         if self.access_token or self.can_sign_in:
             return None
-        token_sources = (
-            f"an access token: the `access_token` input, stack config `{ACCESS_TOKEN.config_key}` "
-            f"or environment variable `{ACCESS_TOKEN.env_var}`"
-        )
+        token_sources = f"an access token: the `access_token` input, {ACCESS_TOKEN.names}"
         if self.username and not self.password:
             return (
                 f"no UP42 password for the configured username: set {PASSWORD.names}, or give {token_sources}"
@@ -122,10 +119,7 @@ class Credentials:
             return (
                 f"no UP42 username for the configured password: set {USERNAME.names}, or give {token_sources}"
             )
-        return (
-            f"no UP42 credentials: set stack config `{USERNAME.config_key}` and `{PASSWORD.config_key}` "
-            f"(or environment variables `{USERNAME.env_var}` and `{PASSWORD.env_var}`), or give {token_sources}"
-        )
+        return f"no UP42 credentials: set {USERNAME.names}, and {PASSWORD.names}; or give {token_sources}"
 
 
 def credentials(

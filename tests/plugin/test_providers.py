@@ -104,6 +104,36 @@ def test_two_explicit_providers_manage_two_stores(
     )
 
 
+@pytest.mark.parametrize(
+    ("token", "inputs", "names"),
+    [
+        (
+            "webhooks:up42:Webhook",
+            {
+                "workspaceId": "0cb1eaa0-89a3-11ec-a8a3-0242ac120002",
+                "url": "https://hooks.example.com/u",
+                "events": ["job.status"],
+                "name": "u",
+            },
+            ("`webhooks:up42Username`", "`webhooks:up42Password`", "`webhooks:up42AccessToken`"),
+        ),
+        (
+            "webhooks:cjdropshipping:WebhookSettings",
+            {"productUrl": "https://hooks.example.com/p"},
+            ("`webhooks:cjdropshippingApiKey`", "`webhooks:cjdropshippingAccessToken`"),
+        ),
+    ],
+)
+def test_missing_credentials_name_the_provider_config_keys(
+    start_plugin: PluginFactory, token: str, inputs: dict[str, Any], names: tuple[str, ...]
+) -> None:
+    # The plugin reads `webhooks:<platform><Setting>`: the message must not send users to `up42:username`.
+    host = start_plugin(config={})
+    [(_, reason)] = host.check(urn(token, "x"), {}, inputs).failures
+    assert all(name in reason for name in names), reason
+    assert "stack config" not in reason, reason
+
+
 def test_settings_fall_back_to_the_environment(sandbox: SandboxProcess, start_plugin: PluginFactory) -> None:
     host = start_plugin(
         config={},
