@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
+import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,6 +51,7 @@ class Receiver:
     requests: queue.Queue[Received] = field(default_factory=queue.Queue)
     status: int = 200
     reply: bytes = b'{"ok":true}'
+    content_type: str = "application/json"
     on_request: Callable[[], None] | None = None  # runs while the sender waits for the answer
 
     def take(self) -> Received:
@@ -71,7 +75,7 @@ def receiver() -> Iterator[Receiver]:
             if state.on_request is not None:
                 state.on_request()
             self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", state.content_type)
             self.send_header("Content-Length", str(len(state.reply)))
             self.end_headers()
             self.wfile.write(state.reply)
@@ -91,7 +95,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def trigger(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
     return subprocess.run(
@@ -103,7 +107,7 @@ def trigger(
         stdin=None if stdin is not None else subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
     )
 
 
@@ -272,6 +276,7 @@ def test_an_unreachable_receiver_fails_with_a_clear_message(receiver: Receiver) 
     assert done.stderr.startswith(
         f"pulumi-webhooks trigger: could not deliver to http://127.0.0.1:{port}/hook"
     )
+    assert "Connection refused" in done.stderr and len(done.stderr.splitlines()) == 1
 
 
 def test_a_usage_error_exits_2_with_a_did_you_mean() -> None:
@@ -329,6 +334,228 @@ class socket_closed_port:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+# -- trigger: bounded, escaped, and usage errors instead of tracebacks ---------------------------------
+
+
+@dataclass
+class RawReceiver:
+    """A loopback server that answers every connection with `answer(connection, stop)`: raw bytes, so a
+    test can trickle or stream an answer no well-behaved server would."""
+
+    url: str
+    stop: threading.Event
+
+
+@pytest.fixture
+def raw_receiver(request: pytest.FixtureRequest) -> Iterator[Callable[..., RawReceiver]]:
+    stop = threading.Event()
+    listeners: list[socket.socket] = []
+
+    def start(answer: Callable[[socket.socket, threading.Event], None]) -> RawReceiver:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listener.settimeout(0.1)
+        listeners.append(listener)
+
+        def serve_one(connection: socket.socket) -> None:
+            with connection:
+                connection.settimeout(10)
+                try:
+                    connection.recv(65536)  # the delivery (small: one read holds it)
+                    answer(connection, stop)
+                except OSError:  # the sender gave up and closed: what these tests want
+                    pass
+
+        def accept() -> None:
+            while not stop.is_set():
+                try:
+                    connection, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                threading.Thread(target=serve_one, args=(connection,), daemon=True).start()
+
+        threading.Thread(target=accept, daemon=True).start()
+        return RawReceiver(f"http://127.0.0.1:{listener.getsockname()[1]}", stop)
+
+    try:
+        yield start
+    finally:
+        stop.set()
+        for listener in listeners:
+            listener.close()
+
+
+def _trickle(prefix: bytes, byte: bytes = b"x") -> Callable[[socket.socket, threading.Event], None]:
+    def answer(connection: socket.socket, stop: threading.Event) -> None:
+        connection.sendall(prefix)
+        while not stop.wait(0.2):  # one byte every 0.2 s: each read is far inside --timeout
+            connection.sendall(byte)
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("prefix", "message"),
+    [
+        # The status line arrives, then the body one byte at a time (the reviewer's repro).
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n",
+            "answered HTTP 200 but did not end its answer",
+        ),
+        # The headers never end: one more byte of a header value every 0.2 s.
+        (b"HTTP/1.1 200 OK\r\nX-Slow: ", "no answer from"),
+    ],
+    ids=["body", "headers"],
+)
+def test_the_timeout_bounds_the_whole_exchange(
+    raw_receiver: Callable[..., RawReceiver], prefix: bytes, message: str
+) -> None:
+    slow = raw_receiver(_trickle(prefix))
+    started = time.monotonic()
+    done = trigger("shopline", "orders/create", "--to", f"{slow.url}/", "--timeout", "1.5", timeout=20)
+    took = time.monotonic() - started
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert took < 1.5 + 8  # the deadline plus the interpreter's start on a busy machine
+    assert done.stderr.startswith("pulumi-webhooks trigger: ") and message in done.stderr
+    assert done.stderr.endswith("within 1.5 s\n") and len(done.stderr.splitlines()) == 1
+
+
+def test_only_the_first_64_kib_of_the_answer_is_read(raw_receiver: Callable[..., RawReceiver]) -> None:
+    sent: list[int] = []
+
+    def endless(connection: socket.socket, stop: threading.Event) -> None:
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        chunk = b"a" * 16384
+        while not stop.wait(0.005):  # fast, and never ending
+            connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sent.append(len(chunk))
+
+    big = raw_receiver(endless)
+    done = trigger("up42", "job.status", "--to", big.url, "--timeout", "30", timeout=20)
+    assert done.returncode == 0, done.stderr
+    status = done.stdout.splitlines()[1]
+    assert status.startswith("HTTP 200 OK in ") and status.endswith(
+        "(the answer is longer than 64 KiB; the rest was not read)"
+    )
+    assert len(status) < 500 and "'aaaa" in status  # 300 characters of it are shown
+
+
+def test_the_answer_is_shown_escaped_on_one_line(receiver: Receiver) -> None:
+    tricks = (
+        "\x1b[31mred\x1b[0m \x9b2J \u202eevil\u2066 zero\u200bwidth\ufeff bell\x07 nul\x00 cr\rlf\n\u2028end"
+    )
+    receiver.status, receiver.reply = 400, ('{"error":"' + tricks + '"}').encode()
+    done = trigger("shoplazza", "orders/create", "--to", receiver.url)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("HTTP 400 Bad Request in ")
+    shown = [c for c in done.stdout + done.stderr if unicodedata.category(c) in ("Cc", "Cf") and c != "\n"]
+    assert shown == []  # no control, bidi or invisible character reaches the terminal
+    for escaped in ("\\x1b[31mred", "\\x9b2J", "\\u202eevil\\u2066", "zero\\u200bwidth", "\\x07", "\\x00"):
+        assert escaped in lines[1]
+    assert "cr lf end" in lines[1]  # line breaks are spaces
+    receiver.take()
+
+
+def test_a_receiver_echoing_the_key_does_not_get_it_printed(receiver: Receiver) -> None:
+    receiver.status, receiver.reply = 401, f'{{"error":"expected a signature by {SECRET}"}}'.encode()
+    done = trigger("shopline", "orders/create", "--to", receiver.url, env={SECRET_ENV: SECRET})
+    assert done.returncode == 1 and "[redacted]" in done.stdout
+    assert SECRET not in done.stdout + done.stderr
+    receiver.status, receiver.reply = 200, f'{{"openId":{OPEN_ID}}}'.encode()
+    cj = trigger("cj", "ORDER", "--to", receiver.url, "--open-id", OPEN_ID)
+    assert cj.returncode == 0 and "[redacted]" in cj.stdout and OPEN_ID not in cj.stdout + cj.stderr
+    receiver.drain()
+
+
+def test_the_url_is_printed_as_it_is_sent(receiver: Receiver) -> None:
+    done = trigger("up42", "job.status", "--to", f"{receiver.url}/p\u202eq\u200b")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"POST {receiver.url}/p%E2%80%AEq%E2%80%8B: ")
+    assert receiver.take().path == "/p%E2%80%AEq%E2%80%8B"
+
+
+@pytest.mark.parametrize("charset", ["base64", "idna"])
+def test_an_answer_whose_charset_is_no_text_encoding_is_read_as_utf8(
+    receiver: Receiver, charset: str
+) -> None:
+    receiver.content_type = f"application/json; charset={charset}"
+    done = trigger("up42", "job.status", "--to", receiver.url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1].endswith(": '{\"ok\":true}'")
+    receiver.take()
+
+
+TO = ["--to", "http://127.0.0.1:1/"]  # nothing listens: a check that let a bad value through fails fast
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["up42", "job.status", *TO, "--timeout", "nan"], "argument --timeout: must be a number of seconds"),
+        (["up42", "job.status", *TO, "--timeout", "inf"], "argument --timeout: must be a number of seconds"),
+        (["cj", "ORDER", *TO, "--open-id", ""], "--open-id is empty"),
+        (["cj", "ORDER", *TO, "--open-id", "   "], "--open-id is empty"),
+        (["cj", "ORDER", *TO, "--open-id", "\u00b2"], "in ASCII digits"),  # '²'.isdigit(), but no number
+        (["cj", "ORDER", *TO, "--open-id", "\u0661\u0662\u0663"], "in ASCII digits"),  # Arabic-Indic 123
+        (["cj", "ORDER", *TO, "--open-id", "0123"], "without leading zeros"),  # key "0123", body 123
+        (["cj", "ORDER", *TO, "--open-id", "12ab"], "a positive whole number"),
+        (["shopline", "orders/create", *TO, "--shop-domain", "sh\u00f6p.myshopline.com"], "visible ASCII"),
+        (["shopline", "orders/create", *TO, "--shop-domain", ""], "visible ASCII"),
+        (["shopline", "orders/create", *TO, "--api-version", "v2026\u00e9"], "visible ASCII"),
+        (["shoplazza", "orders/create", *TO, "--api-version", "2022-01\r\nX-Injected: 1"], "visible ASCII"),
+        (["up42", "job.status", "--to", "http://127.0.0.1:1/\x01"], "is not a valid URL"),
+        (["up42", "job.status", "--to", "http://xn--zz/"], "is not a valid URL"),
+        (["up42", "job.status", "--to", "http://a..b/"], "is not a valid URL"),
+        (["up42", "job.status", "--to", f"http://{'a' * 64}.example/"], "is not a valid URL"),
+    ],
+)
+def test_bad_arguments_are_one_line_usage_errors(args: list[str], message: str) -> None:
+    done = trigger(*args, timeout=20)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    error = done.stderr.splitlines()[-1]
+    assert error.startswith("pulumi-webhooks trigger: error: ") and message in error
+    if "--open-id" in args and args[-1].strip():
+        assert args[-1] not in done.stderr  # the openId is the signing key: never quoted
+    assert unicodedata.category(error[-1]) not in ("Cc", "Cf")
+
+
+def test_a_secret_that_is_not_utf8_is_a_usage_error() -> None:
+    # Bytes that are no UTF-8 reach Python as surrogates (argv, environment) or fail to decode (stdin).
+    args = ["up42", "job.status", *TO]
+    runs = {
+        SECRET_ENV: trigger_bytes(*args, env={SECRET_ENV: "ab\udcffc"}),
+        "--secret": trigger_bytes(*args, "--secret", "ab\udcffc"),
+        "--secret-stdin": trigger_bytes(*args, "--secret-stdin", stdin=b"ab\xffc\n"),
+    }
+    for source, done in runs.items():
+        assert done.returncode == 2, done.stderr
+        assert b"Traceback" not in done.stderr
+        assert done.stderr.decode().splitlines()[-1] == (
+            f"pulumi-webhooks trigger: error: the secret from {source} is not valid UTF-8 text"
+        )
+
+
+def trigger_bytes(
+    *args: str, env: dict[str, str] | None = None, stdin: bytes = b""
+) -> subprocess.CompletedProcess[bytes]:
+    """`trigger` with binary standard streams (for input that is not UTF-8)."""
+    clean = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    return subprocess.run(
+        [sys.executable, "-m", "pulumi_webhooks.cli", "trigger", *args],
+        check=False,
+        cwd=REPO,
+        env={**clean, "PYTHONPATH": str(REPO), **(env or {})},
+        input=stdin,
+        capture_output=True,
+        timeout=20,
+    )
 
 
 # -- POST /_sandbox/deliver ----------------------------------------------------------------------------
