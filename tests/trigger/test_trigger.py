@@ -94,18 +94,25 @@ def receiver() -> Iterator[Receiver]:
         server.server_close()
 
 
+def command(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """How to run `trigger` with ``args``: the arguments of ``subprocess.run`` but the standard streams."""
+    clean = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    return {
+        "args": [sys.executable, "-m", "pulumi_webhooks.cli", "trigger", *args],
+        "cwd": REPO,
+        "env": {**clean, "PYTHONPATH": str(REPO), **(env or {})},
+        "capture_output": True,
+    }
+
+
 def trigger(
     *args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
     return subprocess.run(
-        [sys.executable, "-m", "pulumi_webhooks.cli", "trigger", *args],
+        **command(*args, env=env),
         check=False,
-        cwd=REPO,
-        env={**clean, "PYTHONPATH": str(REPO), **(env or {})},
         input=stdin,
         stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
         text=True,
         timeout=timeout,
     )
@@ -546,16 +553,7 @@ def trigger_bytes(
     *args: str, env: dict[str, str] | None = None, stdin: bytes = b""
 ) -> subprocess.CompletedProcess[bytes]:
     """`trigger` with binary standard streams (for input that is not UTF-8)."""
-    clean = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
-    return subprocess.run(
-        [sys.executable, "-m", "pulumi_webhooks.cli", "trigger", *args],
-        check=False,
-        cwd=REPO,
-        env={**clean, "PYTHONPATH": str(REPO), **(env or {})},
-        input=stdin,
-        capture_output=True,
-        timeout=20,
-    )
+    return subprocess.run(**command(*args, env=env), check=False, input=stdin, timeout=20)
 
 
 # -- POST /_sandbox/deliver ----------------------------------------------------------------------------
