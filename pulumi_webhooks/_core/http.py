@@ -533,6 +533,11 @@ class ApiClient:
         )
 
     # -- hooks for the platforms --------------------------------------------------------------------
+    def credentials_hint(self) -> str:
+        """What to check when the platform refuses the credentials: a platform names its settings as
+        the running provider reads them (stack config, or the native plugin's provider config)."""
+        return self.auth_hint
+
     def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
         """The platform's own error code and message from an error response."""
         try:
@@ -565,7 +570,7 @@ class ApiClient:
         code, detail = self.error_detail(response)
         cls, hint = self.error_class(status), None
         if cls is errors.AuthenticationError:
-            hint = self.auth_hint
+            hint = self.credentials_hint()
         error = cls(
             platform=self.platform,
             operation=operation,

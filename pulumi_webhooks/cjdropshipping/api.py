@@ -143,11 +143,15 @@ class CjClient(ApiClient):
     platform = PLATFORM
     wire_module = wire.__name__
     request_id_headers = ()  # CJ puts `requestId` in the body: see _request_id
-    auth_hint = (
-        "Check the API key (the `api_key` input, stack config `cjdropshipping:apiKey` or CJ_API_KEY) or "
-        "the access token (`access_token`, `cjdropshipping:accessToken` or CJ_ACCESS_TOKEN)"
-    )
     rate_limit_hint: ClassVar[str | None] = None
+
+    def credentials_hint(self) -> str:
+        from pulumi_webhooks.cjdropshipping.provider import ACCESS_TOKEN, API_KEY  # the provider loads us
+
+        return (
+            f"Check the API key (the `api_key` input, {API_KEY.names}) or the access token (the "
+            f"`access_token` input, {ACCESS_TOKEN.names})"
+        )
 
     def check_body(self, operation: str, response: httpx.Response, body: Any, request_id: str | None) -> None:
         """CJ's errors arrive inside 2xx answers. The platform did answer, so a write may have gone
@@ -190,7 +194,7 @@ class CjClient(ApiClient):
         cls: type[errors.ApiError] = errors.ApiError
         hint: str | None = None
         if code in AUTH_CODES:
-            cls, hint = errors.AuthenticationError, self.auth_hint
+            cls, hint = errors.AuthenticationError, self.credentials_hint()
         elif code == TOO_MANY_REQUESTS:
             cls, hint = errors.RateLimitedError, self.rate_limit_hint
         elif code == QUOTA_USED_UP:

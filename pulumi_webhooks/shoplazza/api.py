@@ -21,6 +21,7 @@ from pulumi_webhooks._core.http import ApiClient
 from pulumi_webhooks._core.listing import RunListing
 from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks._core.tokens import credential_key
+from pulumi_webhooks.shoplazza.provider import ACCESS_TOKEN
 
 if TYPE_CHECKING:
     from pulumi_webhooks.shoplazza import models as wire
@@ -66,10 +67,12 @@ class ShoplazzaApi(ApiClient):
     platform = "Shoplazza"
     wire_module = wire.__name__
     request_id_headers = ("x-request-id", "x-trace-id", "traceid")
-    auth_hint = (
-        "Check the access token (the `access_token` input, stack config `shoplazza:accessToken` or "
-        "SHOPLAZZA_ACCESS_TOKEN) and that the app is installed on this shop with the scope the topic needs"
-    )
+
+    def credentials_hint(self) -> str:
+        return (
+            f"Check the access token (the `access_token` input, {ACCESS_TOKEN.names}) and that the app is "
+            "installed on this shop with the scope the topic needs"
+        )
 
     def __init__(self, shop_url: str, version: str, token: str) -> None:
         shop_url = shop_url.rstrip("/")

@@ -15,6 +15,7 @@ from pulumi_webhooks._core.http import ApiClient
 from pulumi_webhooks._core.listing import RunListing
 from pulumi_webhooks._core.pacing import RatePolicy
 from pulumi_webhooks._core.tokens import credential_key
+from pulumi_webhooks.shopline.provider import ACCESS_TOKEN
 
 if TYPE_CHECKING:
     from pulumi_webhooks.shopline import models as wire
@@ -50,10 +51,6 @@ class ShoplineApi(ApiClient):
     platform = "SHOPLINE"
     wire_module = wire.__name__
     request_id_headers = ("traceId", "x-trace-id")
-    auth_hint = (
-        "Check the access token (the `access_token` input, stack config `shopline:accessToken` or "
-        "SHOPLINE_ACCESS_TOKEN) and that the app is installed on this store with webhook scopes"
-    )
 
     def __init__(self, base_url: str, token: str, *, rate: RatePolicy | None = DEFAULT_RATE) -> None:
         super().__init__(
@@ -63,6 +60,12 @@ class ShoplineApi(ApiClient):
             rate=rate,
         )
         self._listing_key = f"{base_url} {credential_key(token)}"
+
+    def credentials_hint(self) -> str:
+        return (
+            f"Check the access token (the `access_token` input, {ACCESS_TOKEN.names}) and that the app is "
+            "installed on this store with webhook scopes"
+        )
 
     def webhooks(self) -> list[ShoplineWebhook]:
         """The store's subscriptions, from this run's listing (one list request per run and store)."""

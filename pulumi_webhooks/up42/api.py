@@ -60,7 +60,9 @@ class Up42Api(ApiClient):
     platform = auth.PLATFORM
     wire_module = wire.__name__
     request_id_headers = auth.REQUEST_ID_HEADERS
-    auth_hint = auth.CREDENTIALS_HINT
+
+    def credentials_hint(self) -> str:
+        return auth.credentials_hint()
 
     def __init__(self, base_url: str, authentication: Auth | None, *, paced: bool = True) -> None:
         super().__init__(
@@ -263,9 +265,11 @@ class TokenClient(ApiClient):
     platform = auth.PLATFORM
     wire_module = wire.__name__
     request_id_headers = auth.REQUEST_ID_HEADERS
-    auth_hint = auth.CREDENTIALS_HINT
     max_attempts = 3
     retry_each_failure_once = True
+
+    def credentials_hint(self) -> str:
+        return auth.credentials_hint()
 
     def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
         return token_error(response)

@@ -47,11 +47,14 @@ REGIONS: dict[str, tuple[str, str]] = {
     "sa": ("https://api.sa.up42.com", f"https://auth.sa.up42.com{_OIDC_PATH}"),
 }
 
-CREDENTIALS_HINT = (
-    "Check the UP42 credentials: stack config `up42:username`/`up42:password` (or UP42_USERNAME/"
-    "UP42_PASSWORD), or an access token (the `access_token` input, `up42:accessToken` or UP42_ACCESS_TOKEN; "
-    "tokens live 5 minutes), and that the account may manage webhooks of this workspace"
-)
+
+def credentials_hint() -> str:
+    """What to check when UP42 refuses the credentials, naming the settings where they are read."""
+    return (
+        f"Check the UP42 credentials: {USERNAME.names}, and {PASSWORD.names}; or an access token (the "
+        f"`access_token` input, {ACCESS_TOKEN.names}; tokens live 5 minutes); and that the account may "
+        "manage webhooks of this workspace"
+    )
 
 
 # -- endpoints ---------------------------------------------------------------------------------------

@@ -199,6 +199,9 @@ def test_an_error_reaches_the_engine_as_one_line_without_traceback_or_secret(
     assert "Traceback" not in message and 'File "' not in message and ".py" not in message
     assert SHOPLINE_TOKEN not in message
     assert "SHOPLINE" in message and "403" in message
+    # What to check is named as the plugin reads it: its provider config, not a stack config key.
+    assert "`webhooks:shoplineAccessToken`" in message and "`accessToken` input" in message, message
+    assert "stack config" not in message, message
     assert SHOPLINE_TOKEN not in host.logs() + json.dumps(host.engine_log.lines())
 
 
