@@ -41,15 +41,19 @@ def current_deadline() -> float | None:
     return _deadline.get()
 
 
+class TimeSpent(OperationTimeoutError):
+    """No time left when the next step was to start: the cause is what took the time before (a caller
+    that knows it, such as the platform's last answer, reports that instead)."""
+
+
 def remaining(what: str) -> float | None:
-    """Seconds left in the current scope; raises when none are left."""
+    """Seconds left in the current scope; raises :class:`TimeSpent` when none are left."""
     deadline = _deadline.get()
     if deadline is None:
         return None
     left = deadline - time.monotonic()
     if left <= 0:
-        raise OperationTimeoutError(
-            f"{what} ran out of time (pulumi-webhooks:operationTimeout / "
-            "PULUMI_WEBHOOKS_OPERATION_TIMEOUT); the platform kept failing or throttling"
+        raise TimeSpent(
+            f"{what} ran out of time (pulumi-webhooks:operationTimeout / PULUMI_WEBHOOKS_OPERATION_TIMEOUT)"
         )
     return left

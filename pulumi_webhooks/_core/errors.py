@@ -7,6 +7,8 @@ the redactor so that a token that slipped into a platform's answer never reaches
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from pulumi_webhooks._core.redact import redact
 
 
@@ -148,6 +150,16 @@ class ConnectionError(ApiError):  # shadows the builtin on purpose: always used 
 
 class TimeoutError(ConnectionError):  # shadows the builtin on purpose: always used as errors.ConnectionError
     """The platform did not answer within the request timeout."""
+
+
+Error = TypeVar("Error", bound=WebhookError)
+
+
+def with_note(exc: Error, note: str) -> Error:
+    """The error with a sentence added: what happened around the call that failed."""
+    exc.message = redact(f"{exc.message.rstrip('.')}. {note[:1].upper()}{note[1:]}.")
+    exc.args = (exc.message,)
+    return exc
 
 
 __all__ = [

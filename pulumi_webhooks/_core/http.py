@@ -314,13 +314,16 @@ class ApiClient:
                     _answered(exc),
                 )
                 renewed = True
-            except errors.OperationTimeoutError:
-                # The deadline passed during the last wait, before the next try was sent: report the
-                # answer that made us wait rather than a bare "ran out of time".
+            except errors.OperationTimeoutError as timeout:
+                # The deadline passed after a wait, before the next try was sent: report the answer that
+                # made us wait rather than a bare "ran out of time", and what ended the time if it says
+                # more than that (a token-cache lock another process held).
                 if waited_on is None:
                     raise
                 sent = retrying.statistics.get("attempt_number", 1) - 1  # the current try was not sent
                 waited_on.gave_up(sent, time.monotonic() - started, out_of_time=True)
+                if not isinstance(timeout, _deadline.TimeSpent):
+                    errors.with_note(waited_on, f"then {timeout.message}")
                 raise waited_on from None
             except errors.ApiError as exc:
                 attempts = retrying.statistics.get("attempt_number", 1)

@@ -40,7 +40,8 @@ from pulumi.dynamic import (
 
 from pulumi_webhooks._core import engine_log, errors, settings
 from pulumi_webhooks._core.deadline import deadline_scope, remaining
-from pulumi_webhooks._core.redact import clip, get_logger, redact, register_secret
+from pulumi_webhooks._core.errors import with_note
+from pulumi_webhooks._core.redact import clip, get_logger, register_secret
 
 log = get_logger("pulumi_webhooks.provider")
 
@@ -120,13 +121,6 @@ def _strip(exc: errors.WebhookError) -> errors.WebhookError:
     exc.__cause__ = None
     exc.__suppress_context__ = True
     return exc.with_traceback(None)
-
-
-def with_note(exc: errors.WebhookError, note: str) -> errors.WebhookError:
-    """The error with a sentence added: what happened around the call that failed."""
-    exc.message = redact(f"{exc.message.rstrip('.')}. {note[:1].upper()}{note[1:]}.")
-    exc.args = (exc.message,)
-    return exc
 
 
 # The subscriptions this process deleted, so that a create right after a delete-before-replace can say

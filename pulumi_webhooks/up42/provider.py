@@ -19,6 +19,7 @@ from pulumi.dynamic import CreateResult
 
 from pulumi_webhooks._core import errors, settings
 from pulumi_webhooks._core.catalog import unknown_name_reason
+from pulumi_webhooks._core.errors import with_note
 from pulumi_webhooks._core.provider import (
     ADOPT,
     Credential,
@@ -27,7 +28,6 @@ from pulumi_webhooks._core.provider import (
     is_unknown,
     operation,
     was_taken_over,
-    with_note,
 )
 from pulumi_webhooks._core.redact import excerpt
 from pulumi_webhooks._core.urls import callback_url_problem

@@ -286,6 +286,27 @@ def test_a_deadline_passing_between_tries_reports_the_answer_that_made_us_wait()
     assert "PULUMI_WEBHOOKS_OPERATION_TIMEOUT" in message, message
 
 
+class LockedSecondToken(SlowSecondToken):
+    """Auth whose second ``headers()`` call ends at the deadline waiting for something it names (CJ's
+    token-cache lock, held by another process)."""
+
+    def headers(self) -> dict[str, str]:
+        self.calls += 1
+        if self.calls > 1:
+            raise errors.OperationTimeoutError("UNIT access token: waiting for the lock of the token cache")
+        return {"Authorization": "Bearer unit"}
+
+
+def test_what_ended_the_time_after_a_wait_is_said_beside_the_answer_that_made_us_wait() -> None:
+    client = FlakyApi("http://127.0.0.1:9/unit", auth=LockedSecondToken())
+    busy = httpx.Response(503, json={"errors": "busy"})
+    with answered_by(lambda _: busy), deadline_scope(5), pytest.raises(errors.ServerError) as caught:
+        client.request("list", "GET", "things")
+    message = str(caught.value)
+    assert "HTTP 503" in message and "busy" in message, message
+    assert "Then UNIT access token: waiting for the lock of the token cache" in message, message
+
+
 # -- redaction: every length, every escaped form, every logger, before any cut --------------------------
 def test_a_short_secret_is_masked_where_it_stands_alone() -> None:
     register_secret("x7")
