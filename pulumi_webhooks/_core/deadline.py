@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 
 from pulumi_webhooks._core.errors import OperationTimeoutError
+from pulumi_webhooks._core.scopes import scoped
 
 # The message of the timeouts raised when the deadline cuts a socket operation or a body read short.
 DEADLINE_PASSED = "the operation deadline passed"
@@ -30,11 +31,8 @@ def deadline_scope(seconds: float) -> Iterator[float]:
     outer = _deadline.get()
     if outer is not None:
         deadline = min(deadline, outer)
-    token = _deadline.set(deadline)
-    try:
+    with scoped(_deadline, deadline):
         yield deadline
-    finally:
-        _deadline.reset(token)
 
 
 def current_deadline() -> float | None:

@@ -17,10 +17,11 @@ import contextvars
 import logging
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pulumi_webhooks._core.redact import get_logger, redact
+from pulumi_webhooks._core.scopes import scoped
 
 PACKAGE_LOGGER = "pulumi_webhooks"
 LOG_TIMEOUT = 2.0  # seconds one Log RPC may take before the line is dropped
@@ -32,14 +33,9 @@ _attached: list[EngineLogHandler] = []  # at most one
 _resource: contextvars.ContextVar[str] = contextvars.ContextVar("pulumi_webhooks_urn", default="")
 
 
-@contextlib.contextmanager
-def about(urn: str) -> Iterator[None]:
+def about(urn: str) -> contextlib.AbstractContextManager[str]:
     """Log lines of this thread's operation belong to resource ``urn``."""
-    token = _resource.set(urn)
-    try:
-        yield
-    finally:
-        _resource.reset(token)
+    return scoped(_resource, urn)
 
 
 class EngineLogHandler(logging.Handler):

@@ -152,6 +152,16 @@ class TimeoutError(ConnectionError):  # shadows the builtin on purpose: always u
     """The platform did not answer within the request timeout."""
 
 
+# Errors whose class says the platform refused the request, so nothing was written: also when a platform
+# reports one inside a 2xx answer (UP42, CJ), where any other error may have committed a write.
+REFUSED: tuple[type[ApiError], ...] = (
+    AuthenticationError,
+    ApiValidationError,
+    NotFoundError,
+    ConflictError,
+    RateLimitedError,
+)
+
 Error = TypeVar("Error", bound=WebhookError)
 
 

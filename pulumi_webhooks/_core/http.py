@@ -225,7 +225,6 @@ class ApiClient:
 
     platform: ClassVar[str]
     request_id_headers: ClassVar[tuple[str, ...]] = ("x-request-id",)
-    auth_hint: ClassVar[str] = "check the credentials"
     max_attempts: ClassVar[int] = 8
     # Token endpoints: each kind of failure (lost answer, 5xx, throttled …) is tried again once at most.
     retry_each_failure_once: ClassVar[bool] = False
@@ -539,7 +538,7 @@ class ApiClient:
     def credentials_hint(self) -> str:
         """What to check when the platform refuses the credentials: a platform names its settings as
         the running provider reads them (stack config, or the native plugin's provider config)."""
-        return self.auth_hint
+        return "check the credentials"
 
     def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
         """The platform's own error code and message from an error response."""
@@ -779,7 +778,7 @@ _BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encod
 _REDIRECTS = frozenset({300, 301, 302, 303, 305, 307, 308})
 # Answers that say the request was not carried out: a redirect (but 303 See Other, the answer to one that
 # was) and 304 Not Modified. Any other 1xx/3xx may follow a write that went through.
-_NOT_CARRIED_OUT = frozenset({300, 301, 302, 304, 305, 307, 308})
+_NOT_CARRIED_OUT = (_REDIRECTS - {303}) | {304}
 
 
 class _TooDeep(ValueError):

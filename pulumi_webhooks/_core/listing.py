@@ -71,19 +71,18 @@ class RunListing(Generic[Item]):
 
     def put(self, key: str, item: Item) -> None:
         """Apply a successful create or update of ours to the listing (if there is one, or is coming)."""
-        with self._guard:
-            entry = self._listings.get(key)
-            if entry is not None:
-                entry[1][self._id_of(item)] = item
-            self._fetching.get(key, []).append(lambda listing: listing.update({self._id_of(item): item}))
+        self._apply(key, lambda listing: listing.update({self._id_of(item): item}))
 
     def remove(self, key: str, item_id: Hashable) -> None:
         """Apply a successful delete of ours to the listing (if there is one, or is coming)."""
+        self._apply(key, lambda listing: listing.pop(item_id, None))
+
+    def _apply(self, key: str, write: Callable[[dict[Hashable, Item]], object]) -> None:
         with self._guard:
             entry = self._listings.get(key)
             if entry is not None:
-                entry[1].pop(item_id, None)
-            self._fetching.get(key, []).append(lambda listing: listing.pop(item_id, None))
+                write(entry[1])
+            self._fetching.get(key, []).append(write)
 
     def drop(self, key: str) -> None:
         """Forget the listing: a write failed or its answer was lost, so it may no longer be true."""

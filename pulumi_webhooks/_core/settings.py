@@ -13,12 +13,13 @@ import contextvars
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pulumi_webhooks._core.errors import ConfigurationError
 from pulumi_webhooks._core.redact import excerpt, register_secret
+from pulumi_webhooks._core.scopes import scoped
 
 
 @dataclass(frozen=True)
@@ -70,14 +71,9 @@ _scope: contextvars.ContextVar[ConfigScope | None] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def config_scope(scope: ConfigScope) -> Iterator[None]:
+def config_scope(scope: ConfigScope) -> contextlib.AbstractContextManager[ConfigScope | None]:
     """Look settings up in ``scope`` instead of the stack config for the block (this context only)."""
-    token = _scope.set(scope)
-    try:
-        yield
-    finally:
-        _scope.reset(token)
+    return scoped(_scope, scope)
 
 
 def declared() -> tuple[Setting, ...]:

@@ -41,13 +41,6 @@ QUOTA_USED_UP = 1600201
 PARAM_ERROR = 1600300
 INTERFACE_OFFLINE, INTERFACE_NOT_FOUND = 1600100, 1600101  # answered inside HTTP 200 like the others
 NOT_SERVED = frozenset({INTERFACE_OFFLINE, INTERFACE_NOT_FOUND})
-# Errors whose class says CJ refused the request (nothing was written); any other error CJ reports inside
-# a 2xx answer (1600000 "busy", a code we do not know) may have committed a write.
-REFUSED: tuple[type[errors.ApiError], ...] = (
-    errors.AuthenticationError,
-    errors.RateLimitedError,
-    errors.ApiValidationError,
-)
 URL_HINTS = {
     1607001: "CJ refuses localhost and loopback addresses: use a public https:// URL",
     1607002: "CJ accepts only https:// callback URLs",
@@ -170,7 +163,8 @@ class CjClient(ApiClient):
         )
         if failed:
             error = self.cj_error(operation, response.status_code, code, body.get("message"), request_id)
-            error.may_have_committed = not (isinstance(error, REFUSED) or code in NOT_SERVED)
+            # Busy (1600000) or a code we do not know may have committed; a refusal did not.
+            error.may_have_committed = not (isinstance(error, errors.REFUSED) or code in NOT_SERVED)
             raise error
 
     def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:

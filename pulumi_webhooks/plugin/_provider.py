@@ -76,17 +76,11 @@ def _plugin_names(text: str) -> str:
     return _SNAKE_IN_BACKTICKS.sub(lambda m: f"`{camel(m[1])}`", text)
 
 
-def _resource_type(urn: str) -> str:
-    """The type token of a URN, ``urn:pulumi:stack::project::type::name`` (a child's type is prefixed by
-    its parent's: ``parent$token``; the name may itself contain ``::``)."""
+def _urn_parts(urn: str) -> tuple[str, str]:
+    """The type token and the resource name of a URN, ``urn:pulumi:stack::project::type::name`` (a
+    child's type is prefixed by its parent's: ``parent$token``; the name may itself contain ``::``)."""
     parts = urn.split("::", 3)
-    return parts[2].rsplit("$", 1)[-1] if len(parts) > 3 else ""
-
-
-def _resource_name(urn: str) -> str:
-    """The resource name of a URN (everything after the type: it may contain ``::``)."""
-    parts = urn.split("::", 3)
-    return parts[3] if len(parts) > 3 else ""
+    return (parts[2].rsplit("$", 1)[-1], parts[3]) if len(parts) > 3 else ("", "")
 
 
 def _config_text(value: PropertyValue) -> str | None:
@@ -131,7 +125,7 @@ class WebhooksProvider(Provider):
             raise errors.WebhookError(_plugin_names(str(exc))) from None
 
     def _lifecycle(self, urn: str) -> WebhookProvider[Any, Any]:
-        token = _resource_type(urn)
+        token = _urn_parts(urn)[0]
         lifecycle = self._lifecycles.get(token)
         if lifecycle is None:
             raise errors.WebhookError(
@@ -206,7 +200,7 @@ class WebhooksProvider(Provider):
         news = from_engine(request.new_inputs)
         for name in lifecycle.named_after_resource:
             if news.get(name) is None:
-                news[name] = _resource_name(request.urn)
+                news[name] = _urn_parts(request.urn)[1]
         result = await self._run(lifecycle.check, from_engine(request.old_inputs), news, urn=request.urn)
         failures = [
             CheckFailure(camel(f.property) if f.property else "", _plugin_names(f.reason))
@@ -216,7 +210,7 @@ class WebhooksProvider(Provider):
         # spellings silently preferred when both are sent).
         failures += [
             CheckFailure(
-                key, f"is not a property of {_resource_type(request.urn)}; did you mean {camel(key)!r}?"
+                key, f"is not a property of {_urn_parts(request.urn)[0]}; did you mean {camel(key)!r}?"
             )
             for key in request.new_inputs
             if camel(snake(key)) != key

@@ -40,22 +40,13 @@ log = get_logger("pulumi_webhooks.up42")
 RATE = RatePolicy(per_second=10.0, burst=20)
 
 
-# Errors whose class says the platform refused the request (nothing was written), also when UP42 reports
-# them inside a 2xx answer; any other error in a 2xx answer may have committed a write.
-REFUSED: tuple[type[errors.ApiError], ...] = (
-    errors.AuthenticationError,
-    errors.ApiValidationError,
-    errors.NotFoundError,
-    errors.ConflictError,
-    errors.RateLimitedError,
-)
-
 # One listing per workspace per run, shared by look-ups and refresh reads.
 _listing: RunListing[Up42Webhook] = RunListing(lambda webhook: webhook.id)
 
 
-class Up42Api(ApiClient):
-    """The webhook calls of the UP42 API."""
+class Up42Client(ApiClient):
+    """What the API and the token endpoint share: the platform's name, request ids, wire shapes and
+    what to check when the credentials are refused."""
 
     platform = auth.PLATFORM
     wire_module = wire.__name__
@@ -63,6 +54,10 @@ class Up42Api(ApiClient):
 
     def credentials_hint(self) -> str:
         return auth.credentials_hint()
+
+
+class Up42Api(Up42Client):
+    """The webhook calls of the UP42 API."""
 
     def __init__(self, base_url: str, authentication: Auth | None, *, paced: bool = True) -> None:
         super().__init__(
@@ -116,7 +111,7 @@ class Up42Api(ApiClient):
                 detail=clip(str(error.get("message") or "error in a successful answer"), 300),
                 request_id=request_id,
             )
-            failure.may_have_committed = not issubclass(cls, REFUSED)
+            failure.may_have_committed = not issubclass(cls, errors.REFUSED)
             raise failure
 
     # -- the calls ----------------------------------------------------------------------------------
@@ -258,18 +253,12 @@ def _renew_at(issued: float, lifetime: float) -> float:
     return issued + lifetime - min(auth.RENEW_MARGIN, lifetime / 2)
 
 
-class TokenClient(ApiClient):
+class TokenClient(Up42Client):
     """The token endpoint. The one layer of retries of a token request (``_core/tokens.py``): each kind
     of failure is tried again once; the API request that needed the token does not repeat it."""
 
-    platform = auth.PLATFORM
-    wire_module = wire.__name__
-    request_id_headers = auth.REQUEST_ID_HEADERS
     max_attempts = 3
     retry_each_failure_once = True
-
-    def credentials_hint(self) -> str:
-        return auth.credentials_hint()
 
     def error_detail(self, response: httpx.Response) -> tuple[str | None, str | None]:
         return token_error(response)

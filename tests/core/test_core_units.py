@@ -257,53 +257,49 @@ def test_deadline_stops_retries_with_a_clear_error() -> None:
     assert 1 <= len(calls) <= 3
 
 
-class SlowSecondToken:
-    """Auth whose second ``headers()`` call outlasts the operation deadline (a slow token refresh):
-    the deadline then passes after a wait and before the next try is sent."""
+class SecondTokenCall:
+    """Auth whose second ``headers()`` call (the one before the retry) runs ``second``: the deadline
+    then passes after a wait and before the next try is sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, second: Callable[[], None]) -> None:
+        self.second = second
         self.calls = 0
 
     def headers(self) -> dict[str, str]:
         self.calls += 1
         if self.calls > 1:
-            time.sleep(0.4)
+            self.second()
         return {"Authorization": "Bearer unit"}
 
     def renew(self) -> bool:
         return False
 
 
-def test_a_deadline_passing_between_tries_reports_the_answer_that_made_us_wait() -> None:
-    # Seen under load: the deadline passed between the wait and the next try, and the step's error said
-    # only "ran out of time", without the 503 the platform kept answering.
-    client = FlakyApi("http://127.0.0.1:9/unit", auth=SlowSecondToken())
+def refused_after_a_wait(auth: SecondTokenCall, seconds: float) -> str:
+    """The message of a request the platform answers 503 (busy) every time, under a deadline."""
+    client = FlakyApi("http://127.0.0.1:9/unit", auth=auth)
     busy = httpx.Response(503, json={"errors": "busy"})
-    with answered_by(lambda _: busy), deadline_scope(0.3), pytest.raises(errors.ServerError) as caught:
+    with answered_by(lambda _: busy), deadline_scope(seconds), pytest.raises(errors.ServerError) as caught:
         client.request("list", "GET", "things")
     message = str(caught.value)
     assert "HTTP 503" in message and "busy" in message, message
+    return message
+
+
+def test_a_deadline_passing_between_tries_reports_the_answer_that_made_us_wait() -> None:
+    # Seen under load: the deadline passed between the wait and the next try (a slow token refresh), and
+    # the step's error said only "ran out of time", without the 503 the platform kept answering.
+    message = refused_after_a_wait(SecondTokenCall(lambda: time.sleep(0.4)), 0.3)
     assert "PULUMI_WEBHOOKS_OPERATION_TIMEOUT" in message, message
 
 
-class LockedSecondToken(SlowSecondToken):
-    """Auth whose second ``headers()`` call ends at the deadline waiting for something it names (CJ's
-    token-cache lock, held by another process)."""
-
-    def headers(self) -> dict[str, str]:
-        self.calls += 1
-        if self.calls > 1:
-            raise errors.OperationTimeoutError("UNIT access token: waiting for the lock of the token cache")
-        return {"Authorization": "Bearer unit"}
-
-
 def test_what_ended_the_time_after_a_wait_is_said_beside_the_answer_that_made_us_wait() -> None:
-    client = FlakyApi("http://127.0.0.1:9/unit", auth=LockedSecondToken())
-    busy = httpx.Response(503, json={"errors": "busy"})
-    with answered_by(lambda _: busy), deadline_scope(5), pytest.raises(errors.ServerError) as caught:
-        client.request("list", "GET", "things")
-    message = str(caught.value)
-    assert "HTTP 503" in message and "busy" in message, message
+    # The second token request ends at the deadline waiting for something it names (CJ's token-cache
+    # lock, held by another process).
+    def locked() -> None:
+        raise errors.OperationTimeoutError("UNIT access token: waiting for the lock of the token cache")
+
+    message = refused_after_a_wait(SecondTokenCall(locked), 5)
     assert "Then UNIT access token: waiting for the lock of the token cache" in message, message
 
 
