@@ -12,7 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pulumi_webhooks._core.http import _flatten_message
 from pulumi_webhooks._core.provider import UNKNOWN, InputField, WebhookProvider
+from pulumi_webhooks._core.redact import ELLIPSIS, visible
 from pulumi_webhooks.cjdropshipping.provider import CjWebhookSettingsProvider
 from pulumi_webhooks.shoplazza.provider import ShoplazzaWebhookProvider
 from pulumi_webhooks.shopline.provider import ShoplineWebhookProvider
@@ -132,3 +134,35 @@ def test_set_like_lists_diff_order_insensitively(provider_type: type[WebhookProv
             assert diff.changes is False
 
     run()
+
+
+# -- text a platform or a server chose -----------------------------------------------------------------
+ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=200)  # surrogates too
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=ANY_TEXT)
+def test_visible_text_prints_and_keeps_what_prints(text: str) -> None:
+    # discover's table: nothing a store sends may drive the terminal (escapes, CR, bidi, surrogates).
+    shown = visible(text)
+    assert shown.isprintable()
+    assert all(c in shown for c in text if c.isprintable())
+    shown.encode("utf-8")  # writable to any terminal or file
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=4),
+    max_leaves=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=JSON, depth=st.integers(0, 3000))
+def test_an_error_body_of_any_shape_and_depth_flattens_to_a_short_line(body: Any, depth: int) -> None:
+    # An error answer's message, however deep (recursion once raised past ~1000 levels).
+    nested: Any = body
+    for _ in range(depth):
+        nested = {"errors": [nested]}
+    message = _flatten_message(nested)
+    assert message is None or len(message) <= 300 + len(ELLIPSIS)

@@ -414,3 +414,28 @@ def test_other_platforms_prove_the_body_but_never_freshness() -> None:
     nbsp = "\u00a0" + sign_shopline(BODY, "s")  # only HTTP's blanks (SP, HTAB) surround a header value
     assert not verify_shopline(BODY, nbsp, "s")
     assert not check_delivery("shopline", BODY, {}, "s").body_verified
+
+
+SENDERS = st.text(alphabet=st.characters(codec=None, exclude_categories=()), min_size=1, max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=SENDERS)
+def test_any_signed_value_is_a_verdict_never_an_exception(value: str) -> None:
+    # Framework-decoded header values can be anything (aiohttp's surrogate escapes included).
+    headers = {**signed({**genuine(), "X-A": "plain"}, ["content-digest", "date", "x-a"]), "X-A": value}
+    result = check_up42(headers, SECRET, body=BODY, now=NOW)
+    assert result.valid is (value.strip(" \t") == "plain")
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=SENDERS, where=st.sampled_from(["Signature", "Signature-Input"]))
+def test_a_reason_quotes_a_name_only_when_it_is_a_short_token(name: str, where: str) -> None:
+    # Reasons reach receivers' logs: the sender's text is quoted only as a token, at most 40 characters.
+    value = f"{name}=1, {name}=2" if where == "Signature" else f'up42-sig=("@{name}" "date");created={NOW}'
+    result = check_up42({**genuine(), where: value}, SECRET, body=BODY, now=NOW)
+    assert not result.valid and result.reason is not None
+    assert result.reason.isprintable(), result.reason
+    token = re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9a-z]{1,40}", name.lower()) is not None
+    if not token and len(name) >= 8:
+        assert name not in result.reason, result.reason
