@@ -15,6 +15,7 @@ private address (no DNS is asked at preview).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import unicodedata
@@ -200,6 +201,7 @@ def callback_url_problem(url: str, *, max_length: int | None = None) -> str | No
     return _host_problem(host, bracketed=bracketed)
 
 
+@functools.lru_cache(maxsize=256)  # a stack's callbacks mostly share a few receiver hosts
 def _host_problem(host: str, *, bracketed: bool) -> str | None:
     not_public = (
         "must point to a public host; {} is a loopback, private, link-local or reserved address the "
@@ -242,6 +244,7 @@ def _is_hostname_label(label: str) -> bool:
     return all(c.isascii() and (c.isalnum() or c in "-_") for c in label)
 
 
+@functools.lru_cache(maxsize=64)  # asked at every check and every client built: one per base URL suffices
 def api_base_url_problem(url: str) -> str | None:
     """Why ``url`` cannot be an API base URL: https, or http to a loopback host (the sandbox)."""
     if _refused_character(url) is not None:

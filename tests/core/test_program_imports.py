@@ -121,3 +121,29 @@ def test_the_first_request_leaves_before_pydantic_loads_and_its_answer_is_parsed
         "wire_loaded": True,
         "found": "https://hooks.example.com/a",
     }
+
+
+START_UP_OBJECTS = """
+import gc, json
+import pulumi_webhooks.shopline as shopline
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+from pulumi_webhooks.shopline.provider import ShoplineWebhookProvider
+
+shopline.Webhook  # a program's side: it declares resources, it never configures a provider
+program = gc.get_freeze_count()
+ShoplineWebhookProvider().configure(ConfigureRequest(Config({}, "p")))
+host = gc.get_freeze_count()
+ShoplineWebhookProvider().configure(ConfigureRequest(Config({}, "p")))
+print(json.dumps({"program": program, "host": host > 1000, "again": gc.get_freeze_count() == host}))
+"""
+
+
+def test_the_provider_host_leaves_its_start_up_objects_out_of_the_collector_once() -> None:
+    """The first configure (only a provider host calls it) freezes what the host holds by then, so that
+    the full collection loading pydantic sets off does not walk the SDK's and gRPC's objects; a program
+    that imports the package freezes nothing, and later configures freeze nothing more."""
+    out = subprocess.run(
+        [sys.executable, "-c", START_UP_OBJECTS], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == {"program": 0, "host": True, "again": True}
