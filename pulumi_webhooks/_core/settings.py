@@ -217,10 +217,11 @@ def setting_problem(setting: Setting, rule: Callable[[str], str | None]) -> str 
 
 def checked(setting: Setting, rule: Callable[[str], str | None]) -> str:
     """The setting's current value; a :class:`ConfigurationError` when it breaks ``rule``."""
-    problem = setting_problem(setting, rule)
-    if problem is not None:
-        raise ConfigurationError(problem)
-    return lookup(setting) or ""
+    value = lookup(setting) or ""
+    reason = rule(value)
+    if reason is not None:
+        raise ConfigurationError(f"{setting.names} {reason}")
+    return value
 
 
 def operation_timeout() -> float:

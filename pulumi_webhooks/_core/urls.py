@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 import socket
 import unicodedata
 from collections.abc import Callable
@@ -50,6 +51,9 @@ _IPV4_LEGACY_CHARS = set("0123456789abcdefx.")
 # overrides such as U+202E, zero-width spaces and joiners, the BOM, soft hyphens), line and paragraph
 # separators, and every space (U+0020, no-break U+00A0, ideographic U+3000 ...).
 _REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"}
+# The ASCII characters of those categories (C0 controls, the space, DEL), and the backslash: an ASCII URL
+# without any of them holds no refused character, which spares the per-character lookup.
+_REFUSED_ASCII = re.compile(r"[\x00-\x20\x7f\\]")
 # NAT64 prefixes (RFC 6052, RFC 8215): the well-known one embeds the IPv4 address in its last 32 bits;
 # the local-use one is never public, whatever it embeds.
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -60,6 +64,8 @@ _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291, deprecated
 
 def _refused_character(url: str) -> tuple[int, str] | None:
     """The first character no URL may hold (position from 1, and its name), if any."""
+    if url.isascii() and _REFUSED_ASCII.search(url) is None:
+        return None
     for position, char in enumerate(url, 1):
         if unicodedata.category(char) in _REFUSED_CATEGORIES or char == "\\":
             return position, f"U+{ord(char):04X}" + (

@@ -166,3 +166,35 @@ def test_an_error_body_of_any_shape_and_depth_flattens_to_a_short_line(body: Any
         nested = {"errors": [nested]}
     message = _flatten_message(nested)
     assert message is None or len(message) <= 300 + len(ELLIPSIS)
+
+
+def _first_refused(url: str) -> int | None:
+    """Where the first refused character is, by the rule's definition: its Unicode category."""
+    import unicodedata
+
+    from pulumi_webhooks._core import urls
+
+    refused = (unicodedata.category(c) in urls._REFUSED_CATEGORIES or c == "\\" for c in url)
+    return next((position for position, hit in enumerate(refused, 1) if hit), None)
+
+
+def test_the_refused_character_shortcut_agrees_on_every_ascii_character() -> None:
+    """`_refused_character` skips the per-character scan for ASCII text the shortcut finds clean: every
+    ASCII character, anywhere, is found exactly when its category is refused."""
+    from pulumi_webhooks._core.urls import _refused_character
+
+    for code in range(128):
+        for url in (chr(code), f"https://hooks.example.com/{chr(code)}/x"):
+            found = _refused_character(url)
+            assert (found[0] if found else None) == _first_refused(url), (code, url)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    url=st.one_of(ANY_TEXT, st.text(st.characters(max_codepoint=127)), st.from_regex(r"https://[ -~]{0,40}"))
+)
+def test_the_refused_character_rule_agrees_with_its_per_character_definition(url: str) -> None:
+    from pulumi_webhooks._core.urls import _refused_character
+
+    found = _refused_character(url)
+    assert (found[0] if found else None) == _first_refused(url)
