@@ -207,7 +207,7 @@ def callback_url_problem(url: str, *, max_length: int | None = None) -> str | No
     return _host_problem(host, bracketed=bracketed)
 
 
-@functools.lru_cache(maxsize=256)  # a stack's callbacks mostly share a few receiver hosts
+@functools.lru_cache(maxsize=256)  # a stack's callbacks share a few hosts; check redacts what it shows
 def _host_problem(host: str, *, bracketed: bool) -> str | None:
     not_public = (
         "must point to a public host; {} is a loopback, private, link-local or reserved address the "

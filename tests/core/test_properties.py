@@ -6,6 +6,7 @@ never diff; set-like lists diff order-insensitively.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from pulumi_webhooks._core.http import _flatten_message
 from pulumi_webhooks._core.provider import UNKNOWN, InputField, WebhookProvider
 from pulumi_webhooks._core.redact import ELLIPSIS, visible
+from pulumi_webhooks._core.urls import _REFUSED_CATEGORIES, _refused_character
 from pulumi_webhooks.cjdropshipping.provider import CjWebhookSettingsProvider
 from pulumi_webhooks.shoplazza.provider import ShoplazzaWebhookProvider
 from pulumi_webhooks.shopline.provider import ShoplineWebhookProvider
@@ -170,19 +172,13 @@ def test_an_error_body_of_any_shape_and_depth_flattens_to_a_short_line(body: Any
 
 def _first_refused(url: str) -> int | None:
     """Where the first refused character is, by the rule's definition: its Unicode category."""
-    import unicodedata
-
-    from pulumi_webhooks._core import urls
-
-    refused = (unicodedata.category(c) in urls._REFUSED_CATEGORIES or c == "\\" for c in url)
+    refused = (unicodedata.category(c) in _REFUSED_CATEGORIES or c == "\\" for c in url)
     return next((position for position, hit in enumerate(refused, 1) if hit), None)
 
 
 def test_the_refused_character_shortcut_agrees_on_every_ascii_character() -> None:
     """`_refused_character` skips the per-character scan for ASCII text the shortcut finds clean: every
     ASCII character, anywhere, is found exactly when its category is refused."""
-    from pulumi_webhooks._core.urls import _refused_character
-
     for code in range(128):
         for url in (chr(code), f"https://hooks.example.com/{chr(code)}/x"):
             found = _refused_character(url)
@@ -194,7 +190,5 @@ def test_the_refused_character_shortcut_agrees_on_every_ascii_character() -> Non
     url=st.one_of(ANY_TEXT, st.text(st.characters(max_codepoint=127)), st.from_regex(r"https://[ -~]{0,40}"))
 )
 def test_the_refused_character_rule_agrees_with_its_per_character_definition(url: str) -> None:
-    from pulumi_webhooks._core.urls import _refused_character
-
     found = _refused_character(url)
     assert (found[0] if found else None) == _first_refused(url)
