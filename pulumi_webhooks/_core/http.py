@@ -686,6 +686,13 @@ class ApiClient:
         usual attempt count)."""
         url = httpx.URL(self.base_url)
         host, port = url.host, url.port or (443 if url.scheme == "https" else 80)
+        from pulumi_webhooks._core.sockets import ResolveTimeout  # loaded with the first client
+
+        resolving = _caused_by(exc, ResolveTimeout)
+        if resolving is not None:
+            if resolving.deadline:
+                return f"the operation deadline passed while resolving host {host} (DNS)", 0
+            return f"resolving host {host} (DNS) took longer than {timeout.connect or 0:.1f} s", None
         if str(exc) == DEADLINE_PASSED:
             return f"the operation deadline passed while talking to {host}", 0
         refused = _certificate_refusal(exc)

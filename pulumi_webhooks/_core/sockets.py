@@ -7,12 +7,21 @@ handshake, read and write take ``min(their own timeout, time left in the operati
 when none is left (``_core.deadline``: the deadline of the calling thread's operation). An operation
 therefore ends at its deadline whatever the server does; without a deadline scope nothing changes.
 
+That includes the name lookup: ``getaddrinfo`` takes no timeout, and a resolver that does not answer is
+asked again for tens of seconds. So the backend resolves the host itself, on a daemon thread it waits
+for at most that long (a lookup still running then is left to end on its own), and connects to the
+addresses in the resolver's order, as ``socket.create_connection`` would.
+
 Loaded with the first HTTP client (httpcore is imported by then anyway).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import ipaddress
+import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -35,6 +44,51 @@ def bounded(timeout: float | None, expired: type[Exception]) -> float | None:
     if left <= 0:
         raise expired(DEADLINE_PASSED)
     return left if timeout is None else min(timeout, left)
+
+
+class ResolveTimeout(httpcore.ConnectTimeout):
+    """The host name did not resolve in time; ``deadline``: the operation's deadline ended the wait (the
+    message is then :data:`DEADLINE_PASSED`), not the connect timeout."""
+
+    def __init__(self, message: str, *, deadline: bool) -> None:
+        super().__init__(message)
+        self.deadline = deadline
+
+
+def resolve(host: str, port: int, timeout: float | None) -> list[str]:
+    """The addresses ``host`` resolves to, in the resolver's order, within ``timeout`` and the operation
+    deadline (:class:`ResolveTimeout` when they pass; ``httpcore.ConnectError`` with the resolver's
+    ``socket.gaierror`` as its cause when the name does not resolve)."""
+    try:
+        ipaddress.ip_address(host)
+        return [host]  # nothing to look up
+    except ValueError:
+        pass
+    limit = bounded(timeout, httpcore.ConnectTimeout)
+    try:
+        if limit is None:  # no bound asked for: as the default backend does
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        else:
+            answer: concurrent.futures.Future[list[Any]] = concurrent.futures.Future()
+            threading.Thread(target=_look_up, args=(answer, host, port), name="resolve", daemon=True).start()
+            try:
+                found = answer.result(limit)
+            except concurrent.futures.TimeoutError:
+                if timeout is None or limit < timeout:
+                    raise ResolveTimeout(DEADLINE_PASSED, deadline=True) from None
+                raise ResolveTimeout(
+                    f"the host name did not resolve within {limit:g} s", deadline=False
+                ) from None
+    except OSError as exc:  # socket.gaierror: no such name, or the resolver failed
+        raise httpcore.ConnectError(str(exc)) from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+def _look_up(answer: concurrent.futures.Future[list[Any]], host: str, port: int) -> None:
+    try:
+        answer.set_result(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    except BaseException as exc:  # handed to the thread that waits for it
+        answer.set_exception(exc)
 
 
 class DeadlineStream(httpcore.NetworkStream):
@@ -79,8 +133,16 @@ class DeadlineBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        timeout = bounded(timeout, httpcore.ConnectTimeout)
-        return DeadlineStream(self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
+        failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
+        for address in resolve(host, port, timeout):
+            left = bounded(timeout, httpcore.ConnectTimeout)
+            try:
+                return DeadlineStream(
+                    self._backend.connect_tcp(address, port, left, local_address, socket_options)
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:  # the next address may answer
+                failure = exc
+        raise failure or httpcore.ConnectError(f"{host} resolved to no address")
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None

@@ -9,14 +9,21 @@ request timeout, endless 503s, a 5 s pace), so a passing test shows the bound ho
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpcore
 import pytest
 from conftest import EngineFactory, SandboxProcess
 
 from pulumi_webhooks import errors
-from pulumi_webhooks._core.deadline import deadline_scope
+from pulumi_webhooks._core import sockets
+from pulumi_webhooks._core.deadline import DEADLINE_PASSED, deadline_scope
 from pulumi_webhooks.shopline.api import ShoplineApi
 from reliability.harness import (
     SHOPLINE_TOKEN,
@@ -190,3 +197,81 @@ def test_api_client_body_reads_stop_at_the_deadline() -> None:
             took = time.monotonic() - started
         assert took < 1.5 + 1.0, (kind, took)
         assert all(name in str(failure.value) for name in SETTING_NAMES), (kind, str(failure.value))
+
+
+# Its sitecustomize.py makes a host's lookups of names under .stalled-dns.test block for two minutes.
+STALLED_DNS = Path(__file__).parent / "stalled_dns"
+
+
+def test_a_resolver_that_never_answers_cannot_hold_an_operation_past_its_deadline(
+    make_engine: EngineFactory,
+) -> None:
+    """getaddrinfo takes no timeout: the host's name lookup stalls (a resolver retrying a server that
+    does not answer), and the create still ends at its deadline, saying what it was waiting for."""
+    pythonpath = os.pathsep.join(p for p in (str(STALLED_DNS), os.environ.get("PYTHONPATH")) if p)
+    engine = make_engine(
+        env={
+            "SHOPLINE_BASE_URL": "https://{handle}.stalled-dns.test",
+            "SHOPLINE_ACCESS_TOKEN": SHOPLINE_TOKEN,
+            "PYTHONPATH": pythonpath,
+        },
+        config={"pulumi-webhooks:operationTimeout": f"{OPERATION_TIMEOUT:g}"},
+    )
+    started = time.monotonic()
+    result = engine.up(shopline_webhook_program("https://hooks.example.com/dns"))
+    took = time.monotonic() - started
+    error = step_outcome(result)
+    assert_deadline_error(error, "SHOPLINE")
+    assert "the operation deadline passed while resolving host open001.stalled-dns.test (DNS)" in last_line(
+        error or ""
+    ), error
+    assert took < OPERATION_TIMEOUT + 3.0, took
+
+
+@pytest.fixture
+def stalled_lookups(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """getaddrinfo blocks for every name until the returned event is set (set at the end of the test)."""
+    release = threading.Event()
+    real = socket.getaddrinfo
+
+    def stalling(host: Any, *args: Any, **kwargs: Any) -> Any:
+        release.wait(30)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", stalling)
+    yield release
+    release.set()
+
+
+def test_a_stalled_lookup_ends_at_the_connect_timeout_or_the_deadline(
+    stalled_lookups: threading.Event,
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(sockets.ResolveTimeout) as by_timeout:
+        sockets.resolve("api.example.com", 443, 0.3)
+    assert not by_timeout.value.deadline and time.monotonic() - started < 2.0
+    started = time.monotonic()
+    with pytest.raises(sockets.ResolveTimeout) as by_deadline, deadline_scope(0.3):
+        sockets.resolve("api.example.com", 443, 10.0)
+    assert by_deadline.value.deadline and str(by_deadline.value) == DEADLINE_PASSED
+    assert time.monotonic() - started < 2.0
+    assert sockets.resolve("127.0.0.1", 443, 0.3) == ["127.0.0.1"]  # an address needs no lookup
+    assert sockets.resolve("::1", 443, 0.3) == ["::1"]
+
+
+def test_the_connection_tries_each_address_the_name_resolves_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As socket.create_connection does: an address that refuses the connection is skipped."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        answers = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in ("127.0.0.2", "127.0.0.1")]
+        monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: answers)
+        backend = sockets.DeadlineBackend(httpcore.SyncBackend())
+        with deadline_scope(5):
+            stream = backend.connect_tcp("two.example", port, 2.0)
+        try:
+            assert stream.get_extra_info("server_addr") == ("127.0.0.1", port)
+        finally:
+            stream.close()
+        with pytest.raises(httpcore.ConnectError), deadline_scope(5):
+            monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: answers[:1])
+            backend.connect_tcp("one.example", port, 2.0)
