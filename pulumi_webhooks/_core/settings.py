@@ -211,17 +211,21 @@ def credential_problem(
 
 def setting_problem(setting: Setting, rule: Callable[[str], str | None]) -> str | None:
     """Why the setting's current value (empty when unset) breaks ``rule``, naming where it is set."""
-    reason = rule(lookup(setting) or "")
-    return None if reason is None else f"{setting.names} {reason}"
+    return _broken(setting, rule, lookup(setting) or "")
 
 
 def checked(setting: Setting, rule: Callable[[str], str | None]) -> str:
     """The setting's current value; a :class:`ConfigurationError` when it breaks ``rule``."""
     value = lookup(setting) or ""
-    reason = rule(value)
-    if reason is not None:
-        raise ConfigurationError(f"{setting.names} {reason}")
+    problem = _broken(setting, rule, value)
+    if problem is not None:
+        raise ConfigurationError(problem)
     return value
+
+
+def _broken(setting: Setting, rule: Callable[[str], str | None], value: str) -> str | None:
+    reason = rule(value)
+    return None if reason is None else f"{setting.names} {reason}"
 
 
 def operation_timeout() -> float:

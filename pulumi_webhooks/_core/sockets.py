@@ -67,7 +67,7 @@ def resolve(host: str, port: int, timeout: float | None) -> list[str]:
     limit = bounded(timeout, httpcore.ConnectTimeout)
     try:
         if limit is None:  # no bound asked for: as the default backend does
-            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            found = _addresses(host, port)
         else:
             answer: concurrent.futures.Future[list[Any]] = concurrent.futures.Future()
             threading.Thread(target=_look_up, args=(answer, host, port), name="resolve", daemon=True).start()
@@ -84,9 +84,13 @@ def resolve(host: str, port: int, timeout: float | None) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in found))
 
 
+def _addresses(host: str, port: int) -> list[Any]:
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
 def _look_up(answer: concurrent.futures.Future[list[Any]], host: str, port: int) -> None:
     try:
-        answer.set_result(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        answer.set_result(_addresses(host, port))
     except BaseException as exc:  # handed to the thread that waits for it
         answer.set_exception(exc)
 
