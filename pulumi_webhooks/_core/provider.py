@@ -40,7 +40,7 @@ from pulumi.dynamic import (
 )
 
 from pulumi_webhooks._core import engine_log, errors, settings
-from pulumi_webhooks._core.deadline import deadline_scope, remaining
+from pulumi_webhooks._core.deadline import TimeSpent, deadline_scope, remaining
 from pulumi_webhooks._core.errors import with_note
 from pulumi_webhooks._core.redact import clip, get_logger, register_secret
 
@@ -118,7 +118,10 @@ def _same(old: Any, new: Any) -> bool:
 
 
 def _strip(exc: errors.WebhookError) -> errors.WebhookError:
-    """The error without its traceback, so the provider host shows a short message, not a stack."""
+    """The error without its traceback, so the provider host shows a short message, not a stack, and as
+    a public class (the request layer's ``TimeSpent`` marker leaves as the ``OperationTimeoutError`` it is)."""
+    if isinstance(exc, TimeSpent):
+        exc = errors.OperationTimeoutError(exc.message)
     exc.__cause__ = None
     exc.__suppress_context__ = True
     return exc.with_traceback(None)

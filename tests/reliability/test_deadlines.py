@@ -275,3 +275,20 @@ def test_the_connection_tries_each_address_the_name_resolves_to(monkeypatch: pyt
         with pytest.raises(httpcore.ConnectError), deadline_scope(5):
             monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: answers[:1])
             backend.connect_tcp("one.example", port, 2.0)
+
+
+def test_a_deadline_spent_before_the_first_request_leaves_as_the_public_error(
+    sandbox: SandboxProcess, make_engine: EngineFactory
+) -> None:
+    """The request layer marks "no time was left to start" with a private class of its own; the user
+    sees `pulumi_webhooks.errors.OperationTimeoutError`, like any other deadline."""
+    engine = make_engine(
+        env={
+            "SHOPLINE_BASE_URL": sandbox.base_url("shopline", "/{handle}"),
+            "SHOPLINE_ACCESS_TOKEN": SHOPLINE_TOKEN,
+            "PULUMI_WEBHOOKS_OPERATION_TIMEOUT": "0.000001",
+        }
+    )
+    error = step_outcome(engine.up(shopline_webhook_program("https://hooks.example.com/spent")))
+    assert_deadline_error(error, "SHOPLINE")
+    assert last_line(error or "").startswith("OperationTimeoutError: SHOPLINE "), error
